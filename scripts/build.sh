@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the worker into build/ (index.js + index_bg.wasm) with worker-build, using only local tools:
+# wasm-bindgen-cli from `cargo install` and wasm-opt/esbuild from node_modules (scripts/toolchain.sh installs
+# them). Skips the build when src/, Cargo.toml and Cargo.lock are unchanged since the last one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}"
+export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
+export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/.bin/esbuild}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+stamp=target/worker-build.inputs
+inputs=$(find src Cargo.toml Cargo.lock -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum)
+if [[ -f build/index.js && -f build/index_bg.wasm && -f $stamp && "$(cat "$stamp")" == "$inputs" ]]; then
+  echo "build: up to date (build/index_bg.wasm)"
+  exit 0
+fi
+worker-build --release
+mkdir -p target
+echo "$inputs" > "$stamp"

@@ -1,0 +1,232 @@
+//! Who may call: the bearer token, its KV record, and the decision.
+//!
+//! Keys are never stored in clear. The KV entry for a key is named `sha256:<lowercase hex SHA-256 of the raw
+//! key>` and holds JSON `{"role", "label"?, "created_at"?, "expires_at"?, "revoked"?}`. Only the role
+//! `super_admin` may read the analytics; any other role is a valid key without the right.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::timestamp::Timestamp;
+
+pub const REQUIRED_ROLE: &str = "super_admin";
+
+/// Longest token looked up; anything longer cannot be one of ours (ours are 47 characters) and is refused
+/// without a KV read.
+pub const MAX_TOKEN_LEN: usize = 256;
+
+/// Hex characters of the key hash that identify a key in logs and in the key-management command.
+pub const FINGERPRINT_LEN: usize = 12;
+
+/// Why a request is not authenticated (401) or not allowed (403).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthError {
+    MissingCredentials,
+    /// An `Authorization` header with another scheme, no token, or a token that cannot be a key.
+    MalformedCredentials,
+    UnknownKey,
+    RevokedKey,
+    ExpiredKey,
+    /// The KV entry exists but cannot be read as a key record; the key is refused and the detail logged.
+    UnreadableRecord(String),
+    /// A valid key whose role is not `super_admin`.
+    InsufficientRole,
+}
+
+impl AuthError {
+    /// 401 for everything but a valid key without the role (403).
+    pub fn status(&self) -> u16 {
+        match self {
+            AuthError::InsufficientRole => 403,
+            _ => 401,
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge (RFC 6750 §3).
+    pub fn challenge(&self) -> &'static str {
+        match self {
+            AuthError::MissingCredentials => "Bearer",
+            AuthError::InsufficientRole => "Bearer error=\"insufficient_scope\"",
+            _ => "Bearer error=\"invalid_token\"",
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AuthError::MissingCredentials => {
+                "Missing API key: send the header \"Authorization: Bearer <API key>\""
+            }
+            AuthError::MalformedCredentials => {
+                "Malformed Authorization header: expected \"Bearer <API key>\""
+            }
+            AuthError::UnknownKey | AuthError::UnreadableRecord(_) => "Invalid API key",
+            AuthError::RevokedKey => "This API key has been revoked",
+            AuthError::ExpiredKey => "This API key has expired",
+            AuthError::InsufficientRole => "This endpoint requires a super-admin API key",
+        })
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive). The token must have
+/// RFC 6750's `b64token` syntax and at most [`MAX_TOKEN_LEN`] characters.
+pub fn bearer_token(header: Option<&str>) -> Result<&str, AuthError> {
+    let header = header.ok_or(AuthError::MissingCredentials)?.trim();
+    if header.is_empty() {
+        return Err(AuthError::MissingCredentials);
+    }
+    let (scheme, token) = header.split_once(' ').ok_or(AuthError::MalformedCredentials)?;
+    let token = token.trim_start_matches(' ');
+    let b64token = |t: &str| {
+        let body = t.trim_end_matches('=');
+        !body.is_empty()
+            && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+    };
+    if scheme.eq_ignore_ascii_case("Bearer") && token.len() <= MAX_TOKEN_LEN && b64token(token) {
+        Ok(token)
+    } else {
+        Err(AuthError::MalformedCredentials)
+    }
+}
+
+/// The KV entry name for a key whose SHA-256 is `hash`.
+pub fn storage_name(hash: &[u8; 32]) -> String {
+    format!("sha256:{}", hex(hash))
+}
+
+/// The short, non-secret identifier of a key: the first hex characters of its hash.
+pub fn fingerprint(hash: &[u8; 32]) -> String {
+    let mut hex = hex(hash);
+    hex.truncate(FINGERPRINT_LEN);
+    hex
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Deserialize)]
+struct KeyRecord {
+    role: String,
+    #[serde(default)]
+    expires_at: Option<String>,
+    #[serde(default)]
+    revoked: Option<bool>,
+}
+
+/// Decides on a key from its KV entry (`None`: no such key) at `now_millis`.
+pub fn authorize(entry: Option<&str>, now_millis: i64) -> Result<(), AuthError> {
+    let entry = entry.ok_or(AuthError::UnknownKey)?;
+    let record: KeyRecord = serde_json::from_str(entry)
+        .map_err(|e| AuthError::UnreadableRecord(format!("key record is not valid JSON: {e}")))?;
+    if record.revoked == Some(true) {
+        return Err(AuthError::RevokedKey);
+    }
+    if let Some(expires_at) = record.expires_at.as_deref() {
+        let expiry = Timestamp::parse(expires_at)
+            .map_err(|_| AuthError::UnreadableRecord("key record has an unreadable expires_at".into()))?;
+        if now_millis >= expiry.start_millis() {
+            return Err(AuthError::ExpiredKey);
+        }
+    }
+    if record.role == REQUIRED_ROLE {
+        Ok(())
+    } else {
+        Err(AuthError::InsufficientRole)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_bearer_token() {
+        assert_eq!(bearer_token(Some("Bearer cak_abc-DEF_123")), Ok("cak_abc-DEF_123"));
+        assert_eq!(bearer_token(Some("bearer abc")), Ok("abc"));
+        assert_eq!(bearer_token(Some("BEARER   abc==")), Ok("abc=="));
+        assert_eq!(bearer_token(Some("  Bearer a.b~c+d/e  ")), Ok("a.b~c+d/e"));
+        assert_eq!(bearer_token(Some(&format!("Bearer {}", "a".repeat(MAX_TOKEN_LEN)))).map(str::len), Ok(256));
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_bearer_token() {
+        assert_eq!(bearer_token(None), Err(AuthError::MissingCredentials));
+        assert_eq!(bearer_token(Some("")), Err(AuthError::MissingCredentials));
+        assert_eq!(bearer_token(Some("   ")), Err(AuthError::MissingCredentials));
+        for header in [
+            "Bearer",
+            "Bearer ",
+            "Bearer  ",
+            "Basic YWxhZGRpbjpvcGVuc2VzYW1l",
+            "Token abc",
+            "Bearerabc",
+            "Bearer abc def",
+            "Bearer ===",
+            "Bearer a=b",
+            "Bearer \"abc\"",
+            "Bearer ключ",
+            "Bearer abc\tdef",
+        ] {
+            assert_eq!(bearer_token(Some(header)), Err(AuthError::MalformedCredentials), "{header:?}");
+        }
+        let long = format!("Bearer {}", "a".repeat(MAX_TOKEN_LEN + 1));
+        assert_eq!(bearer_token(Some(&long)), Err(AuthError::MalformedCredentials));
+    }
+
+    #[test]
+    fn names_entries_by_hash() {
+        // SHA-256("abc"), FIPS 180-2 appendix B.1.
+        let hash: [u8; 32] = [
+            0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+            0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+        ];
+        assert_eq!(
+            storage_name(&hash),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(fingerprint(&hash), "ba7816bf8f01");
+    }
+
+    const NOW: i64 = 1_793_491_200_000; // 2026-11-01T00:00:00Z
+
+    #[test]
+    fn admits_only_live_super_admin_keys() {
+        let ok = |entry: &str| authorize(Some(entry), NOW);
+        assert_eq!(ok(r#"{"role":"super_admin"}"#), Ok(()));
+        assert_eq!(
+            ok(r#"{"role":"super_admin","label":"ops","created_at":"2026-01-01T00:00:00Z","expires_at":null,"revoked":false}"#),
+            Ok(())
+        );
+        assert_eq!(ok(r#"{"role":"super_admin","expires_at":"2026-11-01T00:00:00.001Z"}"#), Ok(()));
+        assert_eq!(ok(r#"{"role":"super_admin","expires_at":"2026-11-01T00:00:00Z"}"#), Err(AuthError::ExpiredKey));
+        assert_eq!(ok(r#"{"role":"super_admin","expires_at":"2026-10-31T23:00:00-02:00"}"#), Ok(()));
+        assert_eq!(ok(r#"{"role":"super_admin","revoked":true}"#), Err(AuthError::RevokedKey));
+        assert_eq!(ok(r#"{"role":"super_admin","revoked":null}"#), Ok(()));
+        assert_eq!(ok(r#"{"role":"admin"}"#), Err(AuthError::InsufficientRole));
+        assert_eq!(ok(r#"{"role":"SUPER_ADMIN"}"#), Err(AuthError::InsufficientRole));
+        // A revoked or expired key is refused as such whatever its role.
+        assert_eq!(ok(r#"{"role":"admin","revoked":true}"#), Err(AuthError::RevokedKey));
+        assert_eq!(authorize(None, NOW), Err(AuthError::UnknownKey));
+    }
+
+    #[test]
+    fn refuses_unreadable_records() {
+        for entry in ["", "super_admin", "{}", r#"{"role":1}"#, r#"{"role":"super_admin","expires_at":"soon"}"#] {
+            let result = authorize(Some(entry), NOW);
+            assert!(matches!(result, Err(AuthError::UnreadableRecord(_))), "{entry}: {result:?}");
+            assert_eq!(result.unwrap_err().to_string(), "Invalid API key");
+        }
+    }
+
+    #[test]
+    fn maps_to_status_and_challenge() {
+        assert_eq!(AuthError::MissingCredentials.status(), 401);
+        assert_eq!(AuthError::MissingCredentials.challenge(), "Bearer");
+        assert_eq!(AuthError::ExpiredKey.status(), 401);
+        assert_eq!(AuthError::ExpiredKey.challenge(), "Bearer error=\"invalid_token\"");
+        assert_eq!(AuthError::InsufficientRole.status(), 403);
+    }
+}

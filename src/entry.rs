@@ -1,0 +1,102 @@
+//! The fetch event: route, run the one handler, finish the response, log one line.
+
+use worker::{event, Context, Env, Headers, Request, Response};
+
+use crate::auth;
+use crate::cors::AllowedOrigins;
+use crate::error::ApiError;
+use crate::keystore;
+use crate::log::RequestLog;
+use crate::params::ReportRequest;
+use crate::query;
+use crate::report;
+use crate::response::{Reply, ReportData};
+use crate::routing::{dispatch, Dispatch, Route};
+
+/// What a request leaves behind for its log line.
+#[derive(Default)]
+struct Trace {
+    key_fingerprint: Option<String>,
+    d1_rows_read: u64,
+}
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let started = js_sys::Date::now();
+    let request_id = keystore::random_uuid();
+    let method = req.method().to_string();
+    let path = req.path();
+    let mut trace = Trace::default();
+
+    let outcome = match dispatch(&method, &path) {
+        Dispatch::Handle(Route::CallsByPhoneNumber) => calls_by_phone_number(&req, &env, &mut trace).await,
+        Dispatch::Preflight(_) => Ok(Reply::preflight()),
+        Dispatch::MethodNotAllowed(route) => Err(ApiError::MethodNotAllowed(route)),
+        Dispatch::NotFound => Err(ApiError::NotFound),
+    };
+    let (reply, error) = match outcome {
+        Ok(reply) => (reply, None),
+        Err(error) => (Reply::error(&error, &request_id), Some(error)),
+    };
+
+    let allowed_origins = AllowedOrigins::parse(env.var("ALLOWED_ORIGINS").ok().map(|v| v.to_string()).as_deref());
+    let origin = req.headers().get("Origin").ok().flatten();
+    let reply = reply.finish(&request_id, allowed_origins.allow_origin(origin.as_deref()));
+
+    let line = RequestLog {
+        level: RequestLog::level_for(reply.status),
+        request_id: &request_id,
+        method: &method,
+        path: &path,
+        status: reply.status,
+        duration_ms: js_sys::Date::now() - started,
+        d1_rows_read: trace.d1_rows_read,
+        key: trace.key_fingerprint.as_deref(),
+        error: error.as_ref().and_then(ApiError::log_detail),
+    }
+    .to_line();
+    if reply.status >= 500 {
+        worker::console_error!("{line}");
+    } else {
+        worker::console_log!("{line}");
+    }
+    into_response(reply)
+}
+
+/// `GET /admin/analytics/calls/by-phone-number`: auth, then parameters, then the query.
+async fn calls_by_phone_number(req: &Request, env: &Env, trace: &mut Trace) -> Result<Reply, ApiError> {
+    let now_millis = js_sys::Date::now() as i64;
+
+    let header = req.headers().get("Authorization").ok().flatten();
+    let token = auth::bearer_token(header.as_deref())?;
+    let hash = keystore::sha256(token).await?;
+    trace.key_fingerprint = Some(auth::fingerprint(&hash));
+    let keys = env.kv("API_KEYS").map_err(|e| ApiError::internal("KV binding API_KEYS", e))?;
+    let record = keystore::record(&keys, &auth::storage_name(&hash)).await?;
+    auth::authorize(record.as_deref(), now_millis)?;
+
+    let url = req.url().map_err(|e| ApiError::internal("request URL", e))?;
+    let request = ReportRequest::from_query(url.query().unwrap_or(""), now_millis)?;
+
+    let db = env.d1("DB").map_err(|e| ApiError::internal("D1 binding DB", e))?;
+    let (totals, rows_read) = query::bucket_totals(&db, &request).await?;
+    trace.d1_rows_read += rows_read;
+    Ok(Reply::report(&ReportData::new(&request, report::rows(totals))))
+}
+
+fn into_response(reply: Reply) -> worker::Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in &reply.headers {
+        headers.append(name, value)?;
+    }
+    let response = match reply.body {
+        Some(body) => Response::ok(body)?,
+        None => Response::empty()?,
+    };
+    Ok(response.with_status(reply.status).with_headers(headers))
+}

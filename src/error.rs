@@ -1,0 +1,112 @@
+//! Every way a request can fail, and its HTTP status, in one place.
+
+use std::fmt;
+
+use crate::auth::AuthError;
+use crate::params::ParamError;
+use crate::routing::Route;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    BadRequest(ParamError),
+    Auth(AuthError),
+    NotFound,
+    MethodNotAllowed(Route),
+    /// Something on our side failed; the detail is logged, never sent.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::BadRequest(_) => 400,
+            ApiError::Auth(auth) => auth.status(),
+            ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed(_) => 405,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    /// The `message` of the error envelope. `request_id` lets a caller quote a 500 to the operators.
+    pub fn public_message(&self, request_id: &str) -> String {
+        match self {
+            ApiError::BadRequest(param) => param.to_string(),
+            ApiError::Auth(auth) => auth.to_string(),
+            ApiError::NotFound => "Not found".to_owned(),
+            ApiError::MethodNotAllowed(route) => format!("Method not allowed; use {}", route.allow()),
+            ApiError::Internal(_) => format!("Internal server error (request id {request_id})"),
+        }
+    }
+
+    /// Headers the status calls for: `WWW-Authenticate` on 401/403, `Allow` on 405.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ApiError::Auth(auth) => vec![("WWW-Authenticate", auth.challenge().to_owned())],
+            ApiError::MethodNotAllowed(route) => vec![("Allow", route.allow().to_owned())],
+            _ => Vec::new(),
+        }
+    }
+
+    /// What the operators need to see in the log, and the caller must not.
+    pub fn log_detail(&self) -> Option<&str> {
+        match self {
+            ApiError::Internal(detail) | ApiError::Auth(AuthError::UnreadableRecord(detail)) => Some(detail),
+            _ => None,
+        }
+    }
+
+    pub fn internal(context: &str, error: impl fmt::Display) -> Self {
+        ApiError::Internal(format!("{context}: {error}"))
+    }
+}
+
+impl From<ParamError> for ApiError {
+    fn from(error: ParamError) -> Self {
+        ApiError::BadRequest(error)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        ApiError::Auth(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_each_error_to_its_status() {
+        assert_eq!(ApiError::from(ParamError::EmptyRange).status(), 400);
+        assert_eq!(ApiError::from(AuthError::UnknownKey).status(), 401);
+        assert_eq!(ApiError::from(AuthError::InsufficientRole).status(), 403);
+        assert_eq!(ApiError::NotFound.status(), 404);
+        assert_eq!(ApiError::MethodNotAllowed(Route::CallsByPhoneNumber).status(), 405);
+        assert_eq!(ApiError::Internal("boom".into()).status(), 500);
+    }
+
+    #[test]
+    fn never_sends_internal_detail() {
+        let error = ApiError::internal("D1 query failed", "no such table: calls");
+        let message = error.public_message("req-1");
+        assert_eq!(message, "Internal server error (request id req-1)");
+        assert_eq!(error.log_detail(), Some("D1 query failed: no such table: calls"));
+        let unreadable = ApiError::Auth(AuthError::UnreadableRecord("not JSON".into()));
+        assert_eq!(unreadable.public_message("r"), "Invalid API key");
+        assert_eq!(unreadable.log_detail(), Some("not JSON"));
+    }
+
+    #[test]
+    fn adds_the_headers_the_status_calls_for() {
+        assert_eq!(
+            ApiError::from(AuthError::MissingCredentials).headers(),
+            vec![("WWW-Authenticate", "Bearer".to_owned())]
+        );
+        assert_eq!(
+            ApiError::MethodNotAllowed(Route::CallsByPhoneNumber).headers(),
+            vec![("Allow", "GET, OPTIONS".to_owned())]
+        );
+        assert!(ApiError::NotFound.headers().is_empty());
+    }
+}

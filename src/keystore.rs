@@ -1,0 +1,37 @@
+//! Where API keys live: the SHA-256 of a presented key (Web Crypto) and its record in Workers KV.
+
+use js_sys::{futures::JsFuture, ArrayBuffer, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use worker::kv::KvStore;
+
+use crate::error::ApiError;
+
+/// KV caches a key's record at the edge for this long (the floor is 30 s), so a revocation takes effect
+/// within about this many seconds (plus KV's own propagation).
+pub const CACHE_TTL_SECONDS: u64 = 60;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = digest, catch)]
+    fn subtle_digest(algorithm: &str, data: &Uint8Array) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
+    pub fn random_uuid() -> String;
+}
+
+pub async fn sha256(text: &str) -> Result<[u8; 32], ApiError> {
+    let failed = |e: JsValue| ApiError::internal("SHA-256 digest failed", format!("{e:?}"));
+    let data = Uint8Array::from(text.as_bytes());
+    let digest = JsFuture::from(subtle_digest("SHA-256", &data).map_err(failed)?).await.map_err(failed)?;
+    let bytes = Uint8Array::new(&digest.unchecked_into::<ArrayBuffer>()).to_vec();
+    bytes.try_into().map_err(|_| ApiError::Internal("SHA-256 digest is not 32 bytes".into()))
+}
+
+/// The raw record stored under `name`, or `None` when there is no such key.
+pub async fn record(keys: &KvStore, name: &str) -> Result<Option<String>, ApiError> {
+    keys.get(name)
+        .cache_ttl(CACHE_TTL_SECONDS)
+        .text()
+        .await
+        .map_err(|e| ApiError::internal("KV lookup of an API key failed", e))
+}

@@ -1,0 +1,60 @@
+//! The one structured log line per request. It never holds a key or an `Authorization` header: a key
+//! appears only as the fingerprint of its hash.
+
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct RequestLog<'a> {
+    pub level: &'static str,
+    pub request_id: &'a str,
+    pub method: &'a str,
+    /// The path only: the query string (which may hold an email) stays out of the log.
+    pub path: &'a str,
+    pub status: u16,
+    pub duration_ms: f64,
+    pub d1_rows_read: u64,
+    /// The key's fingerprint, once the request presented a well-formed token.
+    pub key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
+}
+
+impl RequestLog<'_> {
+    pub fn level_for(status: u16) -> &'static str {
+        match status {
+            500.. => "error",
+            _ => "info",
+        }
+    }
+
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).expect("log line serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_one_json_line() {
+        let line = RequestLog {
+            level: RequestLog::level_for(500),
+            request_id: "r1",
+            method: "GET",
+            path: "/admin/analytics/calls/by-phone-number",
+            status: 500,
+            duration_ms: 12.0,
+            d1_rows_read: 0,
+            key: Some("ba7816bf8f01"),
+            error: Some("D1 query failed:\nno such table"),
+        }
+        .to_line();
+        assert!(!line.contains('\n'));
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["level"], "error");
+        assert_eq!(value["key"], "ba7816bf8f01");
+        assert_eq!(value["error"], "D1 query failed:\nno such table");
+        assert_eq!(RequestLog::level_for(401), "info");
+    }
+}

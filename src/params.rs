@@ -1,0 +1,340 @@
+//! The endpoint's query string, parsed into a request that can only hold valid values.
+//!
+//! `start_date`, `end_date` (see [`crate::timestamp`]) and `user_email`, each at most once; an empty value
+//! means the parameter is absent. The range is half-open, `[start, end)`, in epoch milliseconds.
+
+use std::fmt;
+
+use crate::timestamp::{format_millis, Timestamp, MILLIS_PER_DAY};
+
+/// Length of the default window, ending at `end_date` (or now).
+pub const DEFAULT_WINDOW_MILLIS: i64 = 30 * MILLIS_PER_DAY;
+
+pub const ACCEPTED_PARAMETERS: [&str; 3] = ["start_date", "end_date", "user_email"];
+
+/// What the endpoint was asked for, after defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRequest {
+    pub range: DateRange,
+    pub user_email: Option<UserEmail>,
+}
+
+/// A non-empty half-open range `[start_millis, end_millis)` of epoch milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRange {
+    start_millis: i64,
+    end_millis: i64,
+}
+
+impl DateRange {
+    pub fn new(start_millis: i64, end_millis: i64) -> Result<Self, ParamError> {
+        if start_millis < end_millis {
+            Ok(Self { start_millis, end_millis })
+        } else {
+            Err(ParamError::EmptyRange)
+        }
+    }
+
+    pub fn start_millis(&self) -> i64 {
+        self.start_millis
+    }
+
+    pub fn end_millis(&self) -> i64 {
+        self.end_millis
+    }
+
+    pub fn start_rfc3339(&self) -> String {
+        format_millis(self.start_millis)
+    }
+
+    pub fn end_rfc3339(&self) -> String {
+        format_millis(self.end_millis)
+    }
+}
+
+/// A trimmed email address, matched case-insensitively (by `users.email`'s NOCASE collation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserEmail(String);
+
+impl UserEmail {
+    pub const MAX_LEN: usize = 254;
+
+    /// Accepts `local@domain` with no whitespace, control or quoting characters, dots only between other
+    /// characters, a local part of at most 64 bytes and a whole of at most 254. Non-ASCII letters are allowed
+    /// (internationalized addresses).
+    pub fn parse(text: &str) -> Result<Self, ParamError> {
+        let email = text.trim();
+        let (local, domain) = email.split_once('@').ok_or(ParamError::InvalidEmail)?;
+        let forbidden = |c: char| c.is_whitespace() || c.is_control() || "\"(),:;<>@[\\]".contains(c);
+        let dotted_well = |part: &str| {
+            !part.is_empty() && !part.starts_with('.') && !part.ends_with('.') && !part.contains("..")
+        };
+        let valid = email.len() <= Self::MAX_LEN
+            && local.len() <= 64
+            && dotted_well(local)
+            && dotted_well(domain)
+            && !domain.starts_with('-')
+            && !email.contains(|c: char| c != '@' && forbidden(c))
+            && !domain.contains('@');
+        if valid {
+            Ok(Self(email.to_owned()))
+        } else {
+            Err(ParamError::InvalidEmail)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a query string was refused; every variant is the user's mistake (400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamError {
+    /// Bad percent-encoding, or bytes that are not UTF-8 once decoded.
+    MalformedQuery,
+    Repeated(&'static str),
+    /// A parameter this endpoint does not take; carries its name when it is short and plain enough to quote.
+    Unknown(Option<String>),
+    InvalidTimestamp(&'static str),
+    EmptyRange,
+    InvalidEmail,
+}
+
+const TIMESTAMP_FORMS: &str = "an ISO 8601 date (2026-11-01, a whole UTC day) or datetime \
+(2026-11-01T09:30:00Z, 2026-11-01T15:00:00+05:30, 2026-11-01T15:00:00.250+0530; \
+without an offset it is UTC)";
+
+impl fmt::Display for ParamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamError::MalformedQuery => f.write_str(
+                "The query string is malformed: it has an invalid percent-encoding or is not UTF-8",
+            ),
+            ParamError::Repeated(name) => write!(f, "Parameter {name} was given more than once"),
+            ParamError::Unknown(name) => {
+                match name {
+                    Some(name) => write!(f, "Unknown parameter \"{name}\"")?,
+                    None => f.write_str("Unknown parameter")?,
+                }
+                write!(f, "; accepted parameters are {}", ACCEPTED_PARAMETERS.join(", "))
+            }
+            ParamError::InvalidTimestamp(name) => write!(f, "Invalid {name}: expected {TIMESTAMP_FORMS}"),
+            ParamError::EmptyRange => f.write_str(
+                "start_date must be before end_date (the range is [start_date, end_date); \
+                 by default end_date is now and start_date is 30 days before end_date)",
+            ),
+            ParamError::InvalidEmail => {
+                f.write_str("Invalid user_email: expected an email address such as alice@example.com")
+            }
+        }
+    }
+}
+
+impl ReportRequest {
+    /// Parses the raw (still percent-encoded) query string, without its `?`. `now_millis` is the default
+    /// `end_date`.
+    pub fn from_query(query: &str, now_millis: i64) -> Result<Self, ParamError> {
+        let mut start = None;
+        let mut end = None;
+        let mut email = None;
+        for (name, value) in decode_pairs(query)? {
+            let slot = match name.as_str() {
+                "start_date" => &mut start,
+                "end_date" => &mut end,
+                "user_email" => &mut email,
+                _ => return Err(ParamError::Unknown(quotable(&name))),
+            };
+            if slot.replace(value).is_some() {
+                let name = ACCEPTED_PARAMETERS.iter().find(|p| **p == name).expect("matched above");
+                return Err(ParamError::Repeated(name));
+            }
+        }
+        let present = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+        let timestamp = |value: Option<String>, name| {
+            present(value)
+                .map(|v| Timestamp::parse(&v).map_err(|_| ParamError::InvalidTimestamp(name)))
+                .transpose()
+        };
+        let start = timestamp(start, "start_date")?;
+        let end = timestamp(end, "end_date")?;
+        let user_email = present(email).map(|v| UserEmail::parse(&v)).transpose()?;
+
+        let end_millis = end.map_or(now_millis, Timestamp::end_millis);
+        let start_millis =
+            start.map_or(end_millis.saturating_sub(DEFAULT_WINDOW_MILLIS), Timestamp::start_millis);
+        Ok(Self { range: DateRange::new(start_millis, end_millis)?, user_email })
+    }
+}
+
+/// Splits `a=1&b=2` into decoded pairs: `+` is a space, `%XX` a byte, and the result must be UTF-8.
+/// Empty pieces (`a=1&&b=2`) are skipped; a name without `=` has the empty value.
+fn decode_pairs(query: &str) -> Result<Vec<(String, String)>, ParamError> {
+    query
+        .split('&')
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| {
+            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+            Ok((percent_decode(name)?, percent_decode(value)?))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> Result<String, ParamError> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).ok_or(ParamError::MalformedQuery)?;
+                let digit = |b: u8| (b as char).to_digit(16).ok_or(ParamError::MalformedQuery);
+                out.push((digit(hex[0])? * 16 + digit(hex[1])?) as u8);
+                i += 2;
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| ParamError::MalformedQuery)
+}
+
+/// A parameter name is quoted back only when it is short and made of plain characters.
+fn quotable(name: &str) -> Option<String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-.[]".contains(c);
+    (!name.is_empty() && name.len() <= 40 && name.chars().all(plain)).then(|| name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOV_1: i64 = 1_793_491_200_000; // 2026-11-01T00:00:00Z
+    const NOW: i64 = NOV_1 + 12 * 3_600_000 + 345; // 2026-11-01T12:00:00.345Z
+
+    fn parse(query: &str) -> Result<ReportRequest, ParamError> {
+        ReportRequest::from_query(query, NOW)
+    }
+
+    fn range(query: &str) -> (i64, i64) {
+        let range = parse(query).unwrap().range;
+        (range.start_millis(), range.end_millis())
+    }
+
+    #[test]
+    fn defaults_to_the_thirty_days_before_now() {
+        assert_eq!(range(""), (NOW - DEFAULT_WINDOW_MILLIS, NOW));
+        assert_eq!(range("start_date=&end_date=&user_email="), (NOW - DEFAULT_WINDOW_MILLIS, NOW));
+        assert_eq!(parse("user_email=+").unwrap().user_email, None);
+        assert_eq!(parse("").unwrap().range.end_rfc3339(), "2026-11-01T12:00:00.345Z");
+    }
+
+    #[test]
+    fn a_lone_end_date_takes_thirty_days_before_it() {
+        assert_eq!(range("end_date=2026-10-31"), (NOV_1 - DEFAULT_WINDOW_MILLIS, NOV_1));
+        assert_eq!(range("end_date=2026-11-01T00:00:00Z"), (NOV_1 - DEFAULT_WINDOW_MILLIS, NOV_1));
+    }
+
+    #[test]
+    fn a_lone_start_date_runs_until_now() {
+        assert_eq!(range("start_date=2026-11-01"), (NOV_1, NOW));
+        assert_eq!(parse("start_date=2026-11-02"), Err(ParamError::EmptyRange));
+    }
+
+    #[test]
+    fn dates_and_datetimes_combine() {
+        let day = MILLIS_PER_DAY;
+        assert_eq!(range("start_date=2026-10-01&end_date=2026-10-31"), (NOV_1 - 31 * day, NOV_1));
+        assert_eq!(range("start_date=2026-11-01&end_date=2026-11-01"), (NOV_1, NOV_1 + day));
+        assert_eq!(range("start_date=2026-11-01&end_date=2026-11-01T00:00:01Z"), (NOV_1, NOV_1 + 1000));
+    }
+
+    #[test]
+    fn the_plus_sign_survives_either_encoding() {
+        let unencoded = parse("start_date=2026-10-31T05:30:00+05:30&end_date=2026-11-01T05:30:00+05:30");
+        let encoded = parse("start_date=2026-10-31T05:30:00%2B05:30&end_date=2026-11-01T05:30:00%2b0530");
+        assert_eq!(unencoded, encoded);
+        let range = unencoded.unwrap().range;
+        assert_eq!((range.start_millis(), range.end_millis()), (NOV_1 - MILLIS_PER_DAY, NOV_1));
+    }
+
+    #[test]
+    fn an_empty_range_is_refused() {
+        assert_eq!(
+            parse("start_date=2026-11-01T00:00:00Z&end_date=2026-11-01T00:00:00Z"),
+            Err(ParamError::EmptyRange)
+        );
+        assert_eq!(parse("start_date=2026-11-02&end_date=2026-11-01"), Err(ParamError::EmptyRange));
+        // One millisecond is a range.
+        assert_eq!(
+            range("start_date=2026-11-01T00:00:00Z&end_date=2026-11-01T00:00:00.001Z"),
+            (NOV_1, NOV_1 + 1)
+        );
+    }
+
+    #[test]
+    fn names_the_parameter_that_is_wrong() {
+        assert_eq!(parse("start_date=yesterday"), Err(ParamError::InvalidTimestamp("start_date")));
+        assert_eq!(parse("end_date=2026-02-30"), Err(ParamError::InvalidTimestamp("end_date")));
+        assert_eq!(
+            parse("start_date=2026-11-01&start_date=2026-11-02"),
+            Err(ParamError::Repeated("start_date"))
+        );
+        assert_eq!(parse("user_email=a@b.c&user_email="), Err(ParamError::Repeated("user_email")));
+        assert_eq!(parse("start=2026-11-01"), Err(ParamError::Unknown(Some("start".into()))));
+        assert_eq!(parse("%3Cscript%3E=1"), Err(ParamError::Unknown(None)));
+        let message = ParamError::InvalidTimestamp("end_date").to_string();
+        assert!(message.starts_with("Invalid end_date: expected an ISO 8601 date"), "{message}");
+        assert!(ParamError::Unknown(Some("x".into())).to_string().contains("start_date, end_date, user_email"));
+    }
+
+    #[test]
+    fn refuses_malformed_encoding() {
+        for query in ["user_email=%", "user_email=%4", "user_email=%zz", "user_email=%+1", "user_email=%FF", "%C3=1"] {
+            assert_eq!(parse(query), Err(ParamError::MalformedQuery), "{query}");
+        }
+        assert_eq!(parse("user_email=%C3%A9%40x.io").unwrap().user_email.unwrap().as_str(), "é@x.io");
+    }
+
+    #[test]
+    fn emails_are_trimmed_and_checked() {
+        let email = |q: &str| parse(q).map(|r| r.user_email.map(|e| e.as_str().to_owned()));
+        assert_eq!(email("user_email=+Alice%40Example.com+"), Ok(Some("Alice@Example.com".into())));
+        assert_eq!(email("user_email=o'brien%2Btag@example.co.uk"), Ok(Some("o'brien+tag@example.co.uk".into())));
+        assert_eq!(email("user_email=jos%C3%A9@ex%C3%A4mple.com"), Ok(Some("josé@exämple.com".into())));
+        for bad in [
+            "alice",
+            "alice@",
+            "@example.com",
+            "a@@example.com",
+            "a@b@example.com",
+            "a b@example.com",
+            "a@exa mple.com",
+            ".a@example.com",
+            "a.@example.com",
+            "a..b@example.com",
+            "a@example..com",
+            "a@.example.com",
+            "a@example.com.",
+            "a@-example.com",
+            "<a>@example.com",
+            "a@example.com%00",
+            "'%20OR%201=1--@x.com",
+        ] {
+            assert_eq!(parse(&format!("user_email={bad}")), Err(ParamError::InvalidEmail), "{bad}");
+        }
+        let long_local = "a".repeat(65);
+        assert_eq!(UserEmail::parse(&format!("{long_local}@x.io")), Err(ParamError::InvalidEmail));
+        let long_domain = format!("a@{}.io", "b".repeat(250));
+        assert_eq!(UserEmail::parse(&long_domain), Err(ParamError::InvalidEmail));
+        assert!(UserEmail::parse(&format!("{}@x.io", "a".repeat(64))).is_ok());
+    }
+
+    #[test]
+    fn formats_the_range_it_used() {
+        let range = parse("start_date=2026-10-31T18:30:00-05:30&end_date=2026-11-01").unwrap().range;
+        assert_eq!(range.start_rfc3339(), "2026-11-01T00:00:00.000Z");
+        assert_eq!(range.end_rfc3339(), "2026-11-02T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,65 @@
+//! Which handler a request goes to, from its method and path alone.
+
+/// The resources this worker serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /admin/analytics/calls/by-phone-number`
+    CallsByPhoneNumber,
+}
+
+impl Route {
+    const ALL: [Route; 1] = [Route::CallsByPhoneNumber];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Route::CallsByPhoneNumber => "/admin/analytics/calls/by-phone-number",
+        }
+    }
+
+    /// The `Allow` header's value for this resource.
+    pub fn allow(self) -> &'static str {
+        "GET, OPTIONS"
+    }
+}
+
+/// What to do with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dispatch {
+    Handle(Route),
+    /// A CORS preflight (`OPTIONS`): answered without authentication.
+    Preflight(Route),
+    MethodNotAllowed(Route),
+    NotFound,
+}
+
+pub fn dispatch(method: &str, path: &str) -> Dispatch {
+    let Some(route) = Route::ALL.into_iter().find(|route| route.path() == path) else {
+        return Dispatch::NotFound;
+    };
+    match method {
+        "GET" => Dispatch::Handle(route),
+        "OPTIONS" => Dispatch::Preflight(route),
+        _ => Dispatch::MethodNotAllowed(route),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATH: &str = "/admin/analytics/calls/by-phone-number";
+
+    #[test]
+    fn dispatches_by_method_and_exact_path() {
+        assert_eq!(dispatch("GET", PATH), Dispatch::Handle(Route::CallsByPhoneNumber));
+        assert_eq!(dispatch("OPTIONS", PATH), Dispatch::Preflight(Route::CallsByPhoneNumber));
+        for method in ["POST", "PUT", "DELETE", "PATCH", "HEAD", "get"] {
+            assert_eq!(dispatch(method, PATH), Dispatch::MethodNotAllowed(Route::CallsByPhoneNumber));
+        }
+        for path in ["/", "/admin/analytics/calls/by-phone-number/", "/admin/analytics/calls", "/ADMIN/analytics/calls/by-phone-number"] {
+            assert_eq!(dispatch("GET", path), Dispatch::NotFound, "{path}");
+            assert_eq!(dispatch("OPTIONS", path), Dispatch::NotFound, "{path}");
+        }
+        assert_eq!(Route::CallsByPhoneNumber.allow(), "GET, OPTIONS");
+    }
+}
