@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Manage API keys (local KV by default, the deployed namespace with --remote).
+//
+//   node scripts/keys.mjs create --role super_admin --label "ops laptop" [--expires-at 2027-01-01T00:00:00Z]
+//   node scripts/keys.mjs list
+//   node scripts/keys.mjs revoke <fingerprint>
+//
+// Options: --remote (the deployed KV namespace), --persist-to DIR (local state, default .wrangler/state),
+// --json (machine-readable output), --replace (create: first delete keys with the same label).
+import { parseArgs } from "node:util";
+import { withBindings } from "./lib/bindings.mjs";
+import { createKey, deleteKeysLabelled, listKeys, revokeKey, status } from "./lib/apikeys.mjs";
+
+const USAGE = `usage:
+  keys create --role <role> [--label <text>] [--expires-at <RFC 3339>] [--replace]
+  keys list
+  keys revoke <fingerprint>
+options: --remote | --persist-to <dir>, --json`;
+
+function fail(message) {
+  console.error(`keys: ${message}`);
+  process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      role: { type: "string" },
+      label: { type: "string", default: "" },
+      "expires-at": { type: "string" },
+      replace: { type: "boolean", default: false },
+      remote: { type: "boolean", default: false },
+      "persist-to": { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+} catch (error) {
+  fail(`${error.message}\n${USAGE}`);
+}
+const { values: opts, positionals } = parsed;
+const [command, ...rest] = positionals;
+if (opts.help || !command) {
+  console.log(USAGE);
+  process.exit(opts.help ? 0 : 2);
+}
+const target = { remote: opts.remote, persistTo: opts["persist-to"] };
+const where = opts.remote ? "remote KV" : "local KV";
+
+try {
+  await withBindings(target, async (env) => {
+    const kv = env.API_KEYS;
+    switch (command) {
+      case "create": {
+        if (!opts.role) throw new Error("create needs --role (e.g. --role super_admin)");
+        const replaced = opts.replace ? await deleteKeysLabelled(kv, opts.label) : 0;
+        const created = await createKey(kv, { role: opts.role, label: opts.label, expiresAt: opts["expires-at"] ?? null });
+        if (opts.json) {
+          console.log(JSON.stringify({ key: created.key, fingerprint: created.fingerprint, ...created.record }));
+        } else {
+          if (replaced) console.error(`Deleted ${replaced} earlier key(s) labelled "${opts.label}".`);
+          console.error(`Created a ${created.record.role} key in ${where}, fingerprint ${created.fingerprint}.`);
+          console.error("This is the only time the key is shown; store it now:");
+          console.log(created.key);
+        }
+        break;
+      }
+      case "list": {
+        const entries = await listKeys(kv);
+        if (opts.json) {
+          console.log(JSON.stringify(entries.map(({ fingerprint, record }) => ({ fingerprint, ...record, status: status(record) }))));
+          break;
+        }
+        const rows = entries.map(({ fingerprint, record }) => [
+          fingerprint,
+          record.role ?? "",
+          record.label ?? "",
+          record.created_at ?? "",
+          record.expires_at ?? "never",
+          status(record),
+        ]);
+        const header = ["FINGERPRINT", "ROLE", "LABEL", "CREATED", "EXPIRES", "STATUS"];
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+        for (const row of [header, ...rows]) console.log(row.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd());
+        if (!rows.length) console.error(`(no keys in ${where})`);
+        break;
+      }
+      case "revoke": {
+        if (rest.length !== 1) throw new Error("revoke needs exactly one fingerprint (see `keys list`)");
+        const entry = await revokeKey(kv, rest[0]);
+        if (opts.json) console.log(JSON.stringify({ fingerprint: entry.fingerprint, ...entry.record }));
+        else console.error(`Revoked key ${entry.fingerprint} (${entry.record.role}, "${entry.record.label}") in ${where}.`);
+        break;
+      }
+      default:
+        throw new Error(`unknown command "${command}"\n${USAGE}`);
+    }
+  });
+} catch (error) {
+  fail(error.message);
+}

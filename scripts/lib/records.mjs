@@ -1,0 +1,164 @@
+// Call records from CSV or NDJSON, one per line, checked before anything is written.
+//
+// Fields (CSV: a header row naming them, in any order; NDJSON: one JSON object per line):
+//   id                required  the call's id (the load is idempotent on it)
+//   user_id           required  the tenant's user id
+//   user_email        optional  creates or updates that user (needed when the user is not in D1 yet)
+//   platform          required  "web" (any case, spaces around ignored) or a telephony platform
+//   platform_number   optional  empty/blank/null means missing
+//   started_at        required  Unix epoch milliseconds, or an RFC 3339 datetime with Z or an offset
+//   duration_seconds  optional  a number >= 0 (default 0)
+// Blank lines are skipped.
+
+export const FIELDS = ["id", "user_id", "user_email", "platform", "platform_number", "started_at", "duration_seconds"];
+const REQUIRED = ["id", "user_id", "platform", "started_at"];
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const MAX_TEXT = 1024;
+
+export class RecordError extends Error {
+  /** `fatal`: the file cannot be read past this line (a bad CSV header). */
+  constructor(message, { fatal = false } = {}) {
+    super(message);
+    this.fatal = fatal;
+  }
+}
+
+/** Splits one CSV line (RFC 4180 quoting; a record may not span lines). */
+export function splitCsvLine(line) {
+  const fields = [];
+  let i = 0;
+  for (;;) {
+    let field = "";
+    if (line[i] === '"') {
+      i++;
+      for (;;) {
+        const quote = line.indexOf('"', i);
+        if (quote < 0) throw new RecordError("unterminated quoted field");
+        field += line.slice(i, quote);
+        i = quote + 1;
+        if (line[i] === '"') {
+          field += '"';
+          i++;
+        } else break;
+      }
+      if (i < line.length && line[i] !== ",") throw new RecordError("text after a closing quote");
+    } else {
+      const comma = line.indexOf(",", i);
+      const end = comma < 0 ? line.length : comma;
+      field = line.slice(i, end);
+      if (field.includes('"')) throw new RecordError("a quote inside an unquoted field");
+      i = end;
+    }
+    fields.push(field);
+    if (i >= line.length) return fields;
+    i++; // the comma
+  }
+}
+
+/** Reads the CSV header: the field name of each column. */
+export function csvHeader(line) {
+  try {
+    return headerNames(line);
+  } catch (error) {
+    throw new RecordError(`bad CSV header: ${error.message}`, { fatal: true });
+  }
+}
+
+function headerNames(line) {
+  const names = splitCsvLine(line.replace(/^\uFEFF/, "")).map((n) => n.trim());
+  const unknown = names.filter((n) => !FIELDS.includes(n));
+  if (unknown.length) throw new RecordError(`unknown column(s) ${unknown.join(", ")}; expected ${FIELDS.join(", ")}`);
+  const missing = REQUIRED.filter((n) => !names.includes(n));
+  if (missing.length) throw new RecordError(`missing column(s) ${missing.join(", ")}`);
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate) throw new RecordError(`column ${duplicate} appears twice`);
+  return names;
+}
+
+function text(raw, name, { required }) {
+  if (raw === undefined || raw === null || raw === "") {
+    if (required) throw new RecordError(`${name} is required`);
+    return null;
+  }
+  if (typeof raw !== "string") throw new RecordError(`${name} must be a string`);
+  if (raw.length > MAX_TEXT) throw new RecordError(`${name} is longer than ${MAX_TEXT} characters`);
+  if (required && raw.trim() === "") throw new RecordError(`${name} is blank`);
+  return raw;
+}
+
+function startedAt(raw) {
+  if (typeof raw === "number" || (typeof raw === "string" && /^-?\d+$/.test(raw.trim()))) {
+    const millis = Number(raw);
+    if (!Number.isSafeInteger(millis)) throw new RecordError("started_at is not a whole number of milliseconds");
+    return millis;
+  }
+  if (typeof raw === "string" && RFC3339.test(raw.trim())) {
+    const millis = Date.parse(raw.trim().replace(" ", "T"));
+    if (!Number.isNaN(millis)) return millis;
+  }
+  throw new RecordError("started_at must be epoch milliseconds or an RFC 3339 datetime with Z or an offset");
+}
+
+function duration(raw) {
+  if (raw === undefined || raw === null || raw === "") return 0;
+  const value = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
+  if (!Number.isFinite(value) || value < 0) throw new RecordError("duration_seconds must be a number >= 0");
+  return value;
+}
+
+/** Checks one record (an object of field values) and returns it normalized. */
+export function normalize(fields) {
+  const email = text(fields.user_email, "user_email", { required: false });
+  if (email !== null && !/^[^@\s]+@[^@\s]+$/.test(email.trim())) throw new RecordError("user_email is not an email address");
+  return {
+    id: text(fields.id, "id", { required: true }),
+    user_id: text(fields.user_id, "user_id", { required: true }),
+    user_email: email === null ? null : email.trim(),
+    platform: text(fields.platform, "platform", { required: true }),
+    platform_number: text(fields.platform_number, "platform_number", { required: false }),
+    started_at: startedAt(fields.started_at),
+    duration_seconds: duration(fields.duration_seconds),
+  };
+}
+
+/**
+ * A line parser for a format: `parse(line)` returns a normalized record, or null for a line that carries
+ * none (blank, or the CSV header); it throws RecordError for a bad line.
+ */
+export function lineParser(format) {
+  if (format === "ndjson") {
+    return (line) => {
+      if (line.trim() === "") return null;
+      let value;
+      try {
+        value = JSON.parse(line);
+      } catch (error) {
+        throw new RecordError(`not JSON: ${error.message}`);
+      }
+      if (value === null || typeof value !== "object" || Array.isArray(value)) throw new RecordError("not a JSON object");
+      const unknown = Object.keys(value).filter((k) => !FIELDS.includes(k));
+      if (unknown.length) throw new RecordError(`unknown field(s) ${unknown.join(", ")}`);
+      return normalize(value);
+    };
+  }
+  if (format === "csv") {
+    let header = null;
+    return (line) => {
+      if (line.trim() === "") return null;
+      if (header === null) {
+        header = csvHeader(line);
+        return null;
+      }
+      const values = splitCsvLine(line);
+      if (values.length !== header.length) throw new RecordError(`${values.length} fields where the header has ${header.length}`);
+      return normalize(Object.fromEntries(header.map((name, i) => [name, values[i]])));
+    };
+  }
+  throw new Error(`unknown format "${format}" (csv or ndjson)`);
+}
+
+export function formatOf(path) {
+  if (/\.csv$/i.test(path)) return "csv";
+  if (/\.(ndjson|jsonl)$/i.test(path)) return "ndjson";
+  return null;
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Load call records (and their users) from CSV or NDJSON into D1: local by default, --remote for the
+// deployed database. See scripts/lib/records.mjs for the fields and scripts/lib/loader.mjs for the rules.
+//
+//   node scripts/load.mjs calls.ndjson [--format csv|ndjson] [--remote | --persist-to DIR]
+//                         [--skip-invalid] [--batch-rows N] [--quiet]
+import { parseArgs } from "node:util";
+import { withBindings } from "./lib/bindings.mjs";
+import { checkFile, DEFAULT_BATCH_ROWS, loadFile } from "./lib/loader.mjs";
+import { formatOf } from "./lib/records.mjs";
+
+const USAGE = "usage: load <file.csv|file.ndjson> [--format csv|ndjson] [--remote | --persist-to DIR] [--skip-invalid] [--batch-rows N] [--quiet]";
+const SHOWN_ERRORS = 20;
+
+function fail(message, code = 2) {
+  console.error(`load: ${message}`);
+  process.exit(code);
+}
+
+let opts, positionals;
+try {
+  ({ values: opts, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      format: { type: "string" },
+      remote: { type: "boolean", default: false },
+      "persist-to": { type: "string" },
+      "skip-invalid": { type: "boolean", default: false },
+      "batch-rows": { type: "string", default: String(DEFAULT_BATCH_ROWS) },
+      quiet: { type: "boolean", default: false },
+    },
+  }));
+} catch (error) {
+  fail(`${error.message}\n${USAGE}`);
+}
+if (positionals.length !== 1) fail(USAGE);
+const [path] = positionals;
+const format = opts.format ?? formatOf(path);
+if (format !== "csv" && format !== "ndjson") fail(`cannot tell the format of ${path}; pass --format csv or --format ndjson`);
+const batchRows = Number(opts["batch-rows"]);
+if (!Number.isInteger(batchRows) || batchRows < 1) fail("--batch-rows must be a positive whole number");
+
+let check;
+try {
+  check = await checkFile(path, format);
+} catch (error) {
+  fail(`cannot read ${path}: ${error.message}`);
+}
+for (const { line, reason } of check.errors.slice(0, SHOWN_ERRORS)) console.error(`${path}:${line}: ${reason}`);
+if (check.errors.length > SHOWN_ERRORS) console.error(`... and ${check.errors.length - SHOWN_ERRORS} more bad lines`);
+if (check.fatal || (check.errors.length && !opts["skip-invalid"])) {
+  fail(`${check.errors.length} bad line(s); nothing was loaded${check.fatal ? "" : " (--skip-invalid loads the good ones)"}`, 1);
+}
+
+const started = Date.now();
+let lastReport = 0;
+const progress = ({ done, total }) => {
+  const now = Date.now();
+  if (opts.quiet || (now - lastReport < 2000 && done < total)) return;
+  lastReport = now;
+  const rate = Math.round(done / Math.max((now - started) / 1000, 0.001));
+  console.error(`loaded ${done.toLocaleString("en")} / ${total.toLocaleString("en")} records (${Math.floor((100 * done) / Math.max(total, 1))}%), ${rate.toLocaleString("en")} records/s`);
+};
+
+try {
+  const result = await withBindings({ remote: opts.remote, persistTo: opts["persist-to"] }, (env) =>
+    loadFile(env.DB, path, { format, check, batchRows, onProgress: progress }),
+  );
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const skipped = check.errors.length ? `, ${check.errors.length} bad line(s) skipped` : "";
+  console.error(
+    `${path}: ${result.total} records in ${result.batches} batch(es), ${seconds} s: ${result.written} written, ${result.unchanged} already up to date${skipped}`,
+  );
+} catch (error) {
+  fail(error.message, 1);
+}

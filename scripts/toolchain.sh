@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing the worker need, skipping whatever is already there:
+# the wasm32 target, worker-build and wasm-bindgen-cli at the versions Cargo.lock names, and the npm
+# packages package-lock.json pins (wrangler with workerd, binaryen's wasm-opt, esbuild).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+need() { command -v "$1" >/dev/null || { echo "toolchain: '$1' is missing: $2" >&2; exit 1; }; }
+need cargo "install Rust with rustup (https://rustup.rs)"
+need rustup "install Rust with rustup (https://rustup.rs)"
+need node "install Node.js 20 or later"
+need npm "install Node.js 20 or later"
+
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+# The version of a package in Cargo.lock.
+locked() { awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock; }
+
+# cargo install, with the tool's own lockfile when the registry has every version it names (a mirror can
+# lag behind crates.io; then cargo resolves the newest compatible versions instead).
+install_crate() {
+  cargo install "$1" --version "$2" --locked || cargo install "$1" --version "$2"
+}
+
+bindgen=$(locked wasm-bindgen)
+[[ "$(wasm-bindgen --version 2>/dev/null)" == "wasm-bindgen $bindgen" ]] || install_crate wasm-bindgen-cli "$bindgen"
+worker=$(locked worker)
+[[ "$(worker-build --version 2>/dev/null)" == "$worker" ]] || install_crate worker-build "$worker"
+
+stamp=node_modules/.package-lock.sha256
+if [[ "$(cat "$stamp" 2>/dev/null)" != "$(sha256sum package-lock.json)" ]]; then
+  npm ci --no-audit --no-fund
+  sha256sum package-lock.json > "$stamp"
+fi
