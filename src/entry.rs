@@ -11,7 +11,7 @@ use crate::params::ReportRequest;
 use crate::query;
 use crate::report;
 use crate::response::{Reply, ReportData};
-use crate::routing::{dispatch, Dispatch, Route};
+use crate::routing::{dispatch, path_and_query, Dispatch, Route};
 
 /// What a request leaves behind for its log line.
 #[derive(Default)]
@@ -30,11 +30,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     let started = js_sys::Date::now();
     let request_id = keystore::random_uuid();
     let method = req.method().to_string();
-    let path = req.path();
+    let url = req.inner().url();
+    let (path, query) = path_and_query(&url);
     let mut trace = Trace::default();
 
-    let outcome = match dispatch(&method, &path) {
-        Dispatch::Handle(Route::CallsByPhoneNumber) => calls_by_phone_number(&req, &env, &mut trace).await,
+    let outcome = match dispatch(&method, path) {
+        Dispatch::Handle(Route::CallsByPhoneNumber) => calls_by_phone_number(&req, query, &env, &mut trace).await,
         Dispatch::Preflight(_) => Ok(Reply::preflight()),
         Dispatch::MethodNotAllowed(route) => Err(ApiError::MethodNotAllowed(route)),
         Dispatch::NotFound => Err(ApiError::NotFound),
@@ -52,7 +53,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         level: RequestLog::level_for(reply.status),
         request_id: &request_id,
         method: &method,
-        path: &path,
+        path,
         status: reply.status,
         duration_ms: js_sys::Date::now() - started,
         d1_rows_read: trace.d1_rows_read,
@@ -69,7 +70,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 }
 
 /// `GET /admin/analytics/calls/by-phone-number`: auth, then parameters, then the query.
-async fn calls_by_phone_number(req: &Request, env: &Env, trace: &mut Trace) -> Result<Reply, ApiError> {
+async fn calls_by_phone_number(
+    req: &Request,
+    query: &str,
+    env: &Env,
+    trace: &mut Trace,
+) -> Result<Reply, ApiError> {
     let now_millis = js_sys::Date::now() as i64;
 
     let header = req.headers().get("Authorization").ok().flatten();
@@ -80,8 +86,7 @@ async fn calls_by_phone_number(req: &Request, env: &Env, trace: &mut Trace) -> R
     let record = keystore::record(&keys, &auth::storage_name(&hash)).await?;
     auth::authorize(record.as_deref(), now_millis)?;
 
-    let url = req.url().map_err(|e| ApiError::internal("request URL", e))?;
-    let request = ReportRequest::from_query(url.query().unwrap_or(""), now_millis)?;
+    let request = ReportRequest::from_query(query, now_millis)?;
 
     let db = env.d1("DB").map_err(|e| ApiError::internal("D1 binding DB", e))?;
     let (totals, rows_read) = query::bucket_totals(&db, &request).await?;

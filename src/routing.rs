@@ -32,6 +32,18 @@ pub enum Dispatch {
     NotFound,
 }
 
+/// The path and the raw (still percent-encoded) query of an absolute URL as the runtime serializes it
+/// (`https://host/path?query#fragment`). Splitting the serialized URL avoids a URL parser (and its
+/// IDNA tables) in the wasm bundle.
+pub fn path_and_query(url: &str) -> (&str, &str) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after_scheme..];
+    let rest = &rest[rest.find('/').unwrap_or(rest.len())..];
+    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    (if path.is_empty() { "/" } else { path }, query)
+}
+
 pub fn dispatch(method: &str, path: &str) -> Dispatch {
     let Some(route) = Route::ALL.into_iter().find(|route| route.path() == path) else {
         return Dispatch::NotFound;
@@ -48,6 +60,16 @@ mod tests {
     use super::*;
 
     const PATH: &str = "/admin/analytics/calls/by-phone-number";
+
+    #[test]
+    fn splits_path_and_query() {
+        assert_eq!(path_and_query("https://a.io/x/y?b=1&c=%2B#f"), ("/x/y", "b=1&c=%2B"));
+        assert_eq!(path_and_query("http://127.0.0.1:8787/admin?"), ("/admin", ""));
+        assert_eq!(path_and_query("http://127.0.0.1:8787/"), ("/", ""));
+        assert_eq!(path_and_query("http://127.0.0.1:8787"), ("/", ""));
+        assert_eq!(path_and_query("https://a.io/p?q=a?b#c?d"), ("/p", "q=a?b"));
+        assert_eq!(path_and_query("https://a.io/p#c?d"), ("/p", ""));
+    }
 
     #[test]
     fn dispatches_by_method_and_exact_path() {

@@ -1,0 +1,349 @@
+// The endpoint end to end: the built worker in wrangler dev, real local D1 (migrations applied) and KV.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import * as fx from "./fixtures.mjs";
+import { createKeys, ENDPOINT, load, migrate, ms, newStateDir, request, startWorker } from "./harness.mjs";
+
+const ADMIN_ORIGIN = "https://admin.example.com";
+const DAY_QUERY = "start_date=2025-01-10&end_date=2025-01-10";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let worker; // migrated, loaded, with keys
+let broken; // keys but no migrations: D1 has no tables
+let keys;
+let brokenKeys;
+let seededAt;
+
+before(async () => {
+  const [state, brokenState] = await Promise.all([newStateDir(), newStateDir()]);
+  seededAt = Date.now();
+  await migrate(state);
+  await load(state, [...fx.DAY_RECORDS, ...fx.TIE_RECORDS, ...fx.recentRecords(seededAt)]);
+  keys = await createKeys(state, {
+    admin: { role: "super_admin" },
+    expiring: { role: "super_admin", expiresAt: new Date(seededAt + 86_400_000).toISOString() },
+    viewer: { role: "admin" },
+    revoked: { role: "super_admin", revoked: true },
+    expired: { role: "super_admin", expiresAt: new Date(seededAt - 60_000).toISOString() },
+  });
+  brokenKeys = await createKeys(brokenState, { admin: { role: "super_admin" } });
+  const vars = { ALLOWED_ORIGINS: `${ADMIN_ORIGIN},http://127.0.0.1:5173` };
+  [worker, broken] = await Promise.all([startWorker(state, { vars }), startWorker(brokenState, { vars })]);
+});
+
+after(async () => {
+  await Promise.all([worker?.stop(), broken?.stop()]);
+});
+
+const get = (query, options = {}) =>
+  request(worker.base, `${ENDPOINT}${query === undefined ? "" : `?${query}`}`, { key: keys.admin.key, ...options });
+
+/** Asserts a 200 with exactly these rows. */
+async function expectRows(query, rows) {
+  const { status, body } = await get(query);
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.deepEqual(body.data.phone_numbers, rows, `rows for ?${query}`);
+  return body;
+}
+
+/** Asserts an error envelope with this status, and a message matching `pattern`. */
+async function expectError(response, status, pattern) {
+  const { status: actual, body } = await response;
+  assert.equal(actual, status, JSON.stringify(body));
+  assert.deepEqual(Object.keys(body), ["success", "message", "data"]);
+  assert.equal(body.success, false);
+  assert.equal(body.data, null);
+  assert.match(body.message, pattern);
+  return body;
+}
+
+describe("the answer", () => {
+  test("the spec's example request returns the spec's shape", async () => {
+    const { status, headers, body } = await get("user_email=alice@example.com");
+    assert.equal(status, 200);
+    assert.equal(headers.get("content-type"), "application/json");
+    assert.deepEqual(Object.keys(body), ["success", "message", "data"]);
+    assert.equal(body.success, true);
+    assert.equal(body.message, "Calls by phone number fetched successfully");
+    assert.deepEqual(Object.keys(body.data), ["phone_numbers", "start_date", "end_date", "user_email"]);
+    assert.equal(body.data.user_email, "alice@example.com");
+    for (const row of body.data.phone_numbers) {
+      assert.deepEqual(Object.keys(row), ["phone_number", "total_calls", "total_duration_minutes", "total_duration_hours"]);
+      assert.equal(typeof row.phone_number, "string");
+      assert.ok(Number.isInteger(row.total_calls));
+      assert.equal(typeof row.total_duration_minutes, "number");
+      assert.equal(typeof row.total_duration_hours, "number");
+    }
+  });
+
+  test("groups a day into buckets, sorted by duration, with rounded totals", async () => {
+    const body = await expectRows(DAY_QUERY, fx.DAY);
+    assert.equal(body.data.start_date, "2025-01-10T00:00:00.000Z");
+    assert.equal(body.data.end_date, "2025-01-11T00:00:00.000Z");
+    assert.equal(body.data.user_email, null);
+  });
+
+  test("breaks ties by call count, then by label, on exact totals", async () => {
+    await expectRows("start_date=2025-02-01&end_date=2025-02-01", fx.TIES);
+  });
+
+  test("every date form names the same range", async () => {
+    for (const query of [
+      "start_date=2025-01-10T00:00:00Z&end_date=2025-01-11T00:00:00Z",
+      "start_date=2025-01-10T00:00:00.000Z&end_date=2025-01-11T00:00:00.000000Z",
+      "start_date=2025-01-10T00:00:00&end_date=2025-01-11T00:00",
+      "start_date=2025-01-10 00:00:00Z&end_date=2025-01-11t00:00:00z",
+      "start_date=2025-01-10T05:30:00%2B05:30&end_date=2025-01-11T05:30:00%2B05:30",
+      "start_date=2025-01-10T05:30:00+05:30&end_date=2025-01-11T05:30:00+05:30", // unencoded +
+      "start_date=2025-01-10T05:30:00+0530&end_date=2025-01-11T05:30:00%2B0530",
+      "start_date=2025-01-09T16:00:00-08:00&end_date=2025-01-10T16:00:00-08:00",
+      "start_date=2025-01-10T01:00:00%2B01&end_date=2025-01-10T23:00:00-01",
+      "start_date=2025-01-10&end_date=2025-01-10",
+    ]) {
+      const body = await expectRows(query, fx.DAY);
+      assert.equal(body.data.start_date, "2025-01-10T00:00:00.000Z", query);
+      assert.equal(body.data.end_date, "2025-01-11T00:00:00.000Z", query);
+    }
+  });
+
+  test("a date-only end_date covers that whole day", async () => {
+    const body = await expectRows("start_date=2025-01-10&end_date=2025-01-11", fx.DAY_AND_NEXT);
+    assert.equal(body.data.end_date, "2025-01-12T00:00:00.000Z");
+  });
+
+  test("the range is half-open: a call at the start is in, a call at the end is out", async () => {
+    await expectRows("start_date=2025-01-10T00:00:00Z&end_date=2025-01-11T00:00:00Z", fx.DAY);
+    await expectRows("start_date=2025-01-10T00:00:00.001Z&end_date=2025-01-11T00:00:00Z", fx.DAY_WITHOUT_START);
+    await expectRows("start_date=2025-01-09T23:59:59.999Z&end_date=2025-01-11T00:00:00Z", fx.DAY_WITH_BEFORE);
+    await expectRows("start_date=2025-01-10T00:00:00Z&end_date=2025-01-11T00:00:00.001Z", fx.DAY_AND_NEXT);
+  });
+
+  test("by default, the 30 days before now", async () => {
+    const before = Date.now();
+    const body = await expectRows(undefined, fx.RECENT);
+    const after = Date.now();
+    const end = ms(body.data.end_date);
+    assert.ok(end >= before - 1000 && end <= after + 1000, `end_date ${body.data.end_date} is now`);
+    assert.equal(end - ms(body.data.start_date), 30 * 86_400_000);
+    await expectRows("start_date=&end_date=&user_email=", fx.RECENT);
+  });
+
+  test("a lone start_date runs until now; a lone end_date starts 30 days before it", async () => {
+    await expectRows(`start_date=${new Date(seededAt - 2 * 86_400_000).toISOString()}`, [fx.RECENT[0]]);
+    const end = new Date(seededAt - 5 * 86_400_000).toISOString();
+    const body = await expectRows(`end_date=${end}`, [
+      { phone_number: "+15550002", total_calls: 1, total_duration_minutes: 1, total_duration_hours: 0.02 },
+      { phone_number: "+15550004", total_calls: 1, total_duration_minutes: 1, total_duration_hours: 0.02 },
+    ]);
+    assert.equal(body.data.end_date, end);
+    assert.equal(ms(body.data.end_date) - ms(body.data.start_date), 30 * 86_400_000);
+  });
+
+  test("user_email narrows to one user, trimmed and case-insensitive", async () => {
+    for (const email of ["alice@example.com", "ALICE@EXAMPLE.COM", "%20Alice@Example.com%20", "+alice@example.com+"]) {
+      const body = await expectRows(`${DAY_QUERY}&user_email=${email}`, fx.DAY_ALICE);
+      assert.equal(body.data.user_email.toLowerCase(), "alice@example.com");
+    }
+    await expectRows(`${DAY_QUERY}&user_email=bob%40example.com`, fx.DAY_BOB);
+    await expectRows(`${DAY_QUERY}&user_email=jos%C3%A9@example.com`, fx.DAY_JOSE);
+  });
+
+  test("an email with no user, or a user without calls in range, gives an empty list", async () => {
+    const body = await expectRows(`${DAY_QUERY}&user_email=nobody@example.com`, []);
+    assert.equal(body.data.user_email, "nobody@example.com");
+    await expectRows(`${DAY_QUERY}&user_email=carol@example.com`, []);
+    await expectRows("start_date=2030-01-01&end_date=2030-12-31", []);
+  });
+});
+
+describe("bad input is a 400 naming the parameter", () => {
+  const cases = [
+    ["start_date=yesterday", /^Invalid start_date: expected an ISO 8601 date \(2026-11-01/],
+    ["end_date=2025-02-30", /^Invalid end_date/],
+    ["end_date=2025-01-10T10:00:00%2B24:00", /^Invalid end_date/],
+    ["start_date=1736467200000", /^Invalid start_date/],
+    ["start_date=2025-01-11&end_date=2025-01-10", /^start_date must be before end_date/],
+    ["start_date=2025-01-10T00:00:00Z&end_date=2025-01-10T00:00:00Z", /^start_date must be before end_date/],
+    [`start_date=${new Date(Date.now() + 86_400_000).toISOString()}`, /^start_date must be before end_date/],
+    ["start_date=2025-01-10&start_date=2025-01-11", /^Parameter start_date was given more than once$/],
+    ["user_email=a@x.io&user_email=b@x.io", /^Parameter user_email was given more than once$/],
+    ["user_email=not-an-email", /^Invalid user_email: expected an email address/],
+    ["user_email=%27%20OR%201%3D1%20--", /^Invalid user_email/],
+    ["startdate=2025-01-10", /^Unknown parameter "startdate"; accepted parameters are start_date, end_date, user_email$/],
+    ["user_email=%E0%A4", /^The query string is malformed/],
+    ["user_email=%zz", /^The query string is malformed/],
+  ];
+  for (const [query, pattern] of cases) {
+    test(`?${query}`, async () => {
+      const response = get(query);
+      await expectError(response, 400, pattern);
+      assert.equal((await response).headers.get("cache-control"), "no-store");
+    });
+  }
+
+  test("authentication comes before the parameters", async () => {
+    await expectError(get("start_date=yesterday", { key: null }), 401, /^Missing API key/);
+    await expectError(get("start_date=yesterday", { key: keys.viewer.key }), 403, /super-admin/);
+  });
+});
+
+describe("authentication and authorization", () => {
+  const challenge = async (response, status, pattern, wwwAuthenticate) => {
+    const { headers } = await response;
+    await expectError(response, status, pattern);
+    assert.equal(headers.get("www-authenticate"), wwwAuthenticate);
+  };
+  const invalid = 'Bearer error="invalid_token"';
+
+  test("no Authorization header: 401", () => challenge(get(DAY_QUERY, { key: null }), 401, /^Missing API key/, "Bearer"));
+  test("another scheme: 401", () =>
+    challenge(get(DAY_QUERY, { key: null, headers: { Authorization: "Basic YWxhZGRpbjpvcGVuc2VzYW1l" } }), 401, /^Malformed Authorization header/, invalid));
+  test("Bearer without a token: 401", () =>
+    challenge(get(DAY_QUERY, { key: null, headers: { Authorization: "Bearer" } }), 401, /^Malformed Authorization header/, invalid));
+  test("an unknown key: 401", () => challenge(get(DAY_QUERY, { key: "cak_not-a-real-key" }), 401, /^Invalid API key$/, invalid));
+  test("a revoked key: 401", () => challenge(get(DAY_QUERY, { key: keys.revoked.key }), 401, /revoked/, invalid));
+  test("an expired key: 401", () => challenge(get(DAY_QUERY, { key: keys.expired.key }), 401, /expired/, invalid));
+  test("a valid key of another role: 403", () =>
+    challenge(get(DAY_QUERY, { key: keys.viewer.key }), 403, /^This endpoint requires a super-admin API key$/, 'Bearer error="insufficient_scope"'));
+  test("the scheme is case-insensitive, and a key not yet expired works", async () => {
+    const { status } = await get(DAY_QUERY, { key: null, headers: { Authorization: `bearer ${keys.admin.key}` } });
+    assert.equal(status, 200);
+    assert.equal((await get(DAY_QUERY, { key: keys.expiring.key })).status, 200);
+  });
+});
+
+describe("routing", () => {
+  test("an unknown path: 404 envelope, no auth needed", async () => {
+    await expectError(request(worker.base, "/admin/analytics/calls"), 404, /^Not found$/);
+    await expectError(request(worker.base, `${ENDPOINT}/`), 404, /^Not found$/);
+  });
+
+  test("another method: 405 with Allow", async () => {
+    for (const method of ["POST", "PUT", "DELETE", "PATCH"]) {
+      const response = request(worker.base, ENDPOINT, { method, key: keys.admin.key });
+      const { headers } = await response;
+      await expectError(response, 405, /^Method not allowed; use GET, OPTIONS$/);
+      assert.equal(headers.get("allow"), "GET, OPTIONS");
+    }
+  });
+
+  test("D1 failing: 500 envelope with a request id, nothing internal shown, details logged", async () => {
+    const { status, headers, body, text } = await request(broken.base, `${ENDPOINT}?${DAY_QUERY}`, { key: brokenKeys.admin.key });
+    assert.equal(status, 500);
+    const id = headers.get("x-request-id");
+    assert.match(id, UUID);
+    assert.deepEqual(body, { success: false, message: `Internal server error (request id ${id})`, data: null });
+    assert.doesNotMatch(text, /calls|table|D1|SQL/i);
+    await new Promise((r) => setTimeout(r, 300));
+    const line = broken.logLines().find((l) => l.request_id === id);
+    assert.ok(line, `a log line for ${id}`);
+    assert.equal(line.level, "error");
+    assert.equal(line.status, 500);
+    assert.match(line.error, /D1 query failed.*no such table/);
+  });
+});
+
+describe("CORS", () => {
+  const preflight = (origin) =>
+    request(worker.base, ENDPOINT, {
+      method: "OPTIONS",
+      headers: { Origin: origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization" },
+    });
+
+  test("a preflight from an allowed origin: 204, GET and Authorization allowed, no auth needed", async () => {
+    const { status, headers, text } = await preflight(ADMIN_ORIGIN);
+    assert.equal(status, 204);
+    assert.equal(text, "");
+    assert.equal(headers.get("access-control-allow-origin"), ADMIN_ORIGIN);
+    assert.match(headers.get("access-control-allow-methods"), /\bGET\b/);
+    assert.match(headers.get("access-control-allow-headers"), /\bAuthorization\b/i);
+    assert.match(headers.get("vary"), /Origin/);
+    assert.match(headers.get("x-request-id"), UUID);
+  });
+
+  test("a preflight from another origin gets no CORS grant", async () => {
+    const { status, headers } = await preflight("https://evil.example.com");
+    assert.equal(status, 204);
+    assert.equal(headers.get("access-control-allow-origin"), null);
+  });
+
+  test("every response to an allowed origin carries Access-Control-Allow-Origin and Vary: Origin", async () => {
+    const origin = { Origin: "http://127.0.0.1:5173" };
+    for (const [query, key, status] of [
+      [DAY_QUERY, keys.admin.key, 200],
+      ["start_date=nope", keys.admin.key, 400],
+      [DAY_QUERY, null, 401],
+      [DAY_QUERY, keys.viewer.key, 403],
+    ]) {
+      const { status: actual, headers } = await get(query, { key, headers: origin });
+      assert.equal(actual, status);
+      assert.equal(headers.get("access-control-allow-origin"), "http://127.0.0.1:5173");
+      assert.match(headers.get("vary"), /Origin/);
+      assert.match(headers.get("access-control-expose-headers"), /X-Request-Id/i);
+    }
+    const notFound = await request(worker.base, "/nope", { headers: origin });
+    assert.equal(notFound.status, 404);
+    assert.equal(notFound.headers.get("access-control-allow-origin"), "http://127.0.0.1:5173");
+    const failed = await request(broken.base, ENDPOINT, { key: brokenKeys.admin.key, headers: origin });
+    assert.equal(failed.status, 500);
+    assert.equal(failed.headers.get("access-control-allow-origin"), "http://127.0.0.1:5173");
+  });
+
+  test("a response to another origin has no grant", async () => {
+    const { status, headers } = await get(DAY_QUERY, { headers: { Origin: "https://evil.example.com" } });
+    assert.equal(status, 200);
+    assert.equal(headers.get("access-control-allow-origin"), null);
+    assert.match(headers.get("vary"), /Origin/);
+  });
+});
+
+describe("every response", () => {
+  test("is JSON, not cached, and has a request id", async () => {
+    const responses = [
+      await get(DAY_QUERY),
+      await get("start_date=x"),
+      await get(DAY_QUERY, { key: null }),
+      await get(DAY_QUERY, { key: keys.viewer.key }),
+      await request(worker.base, "/nope"),
+      await request(worker.base, ENDPOINT, { method: "POST" }),
+      await request(worker.base, ENDPOINT, { method: "OPTIONS", headers: { Origin: ADMIN_ORIGIN } }),
+    ];
+    const ids = new Set();
+    for (const { headers } of responses) {
+      assert.equal(headers.get("content-type"), "application/json");
+      assert.equal(headers.get("cache-control"), "no-store");
+      assert.match(headers.get("x-request-id"), UUID);
+      ids.add(headers.get("x-request-id"));
+    }
+    assert.equal(ids.size, responses.length, "request ids are unique");
+  });
+});
+
+describe("the log", () => {
+  test("one structured line per request, with the key's fingerprint and D1 rows read", async () => {
+    const { headers } = await get(DAY_QUERY);
+    const id = headers.get("x-request-id");
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = worker.logLines().filter((l) => l.request_id === id);
+    assert.equal(lines.length, 1);
+    const [line] = lines;
+    assert.deepEqual(Object.keys(line), ["level", "request_id", "method", "path", "status", "duration_ms", "d1_rows_read", "key"]);
+    assert.equal(line.method, "GET");
+    assert.equal(line.path, ENDPOINT);
+    assert.equal(line.status, 200);
+    assert.equal(line.key, keys.admin.fingerprint);
+    assert.ok(line.d1_rows_read >= 14, `read ${line.d1_rows_read} rows`);
+    assert.ok(line.duration_ms >= 0);
+  });
+
+  test("never holds a key, an Authorization header or the query", async () => {
+    await get(DAY_QUERY, { key: null, headers: { Authorization: "Bearer cak_this-is-an-unknown-key-0123456789" } });
+    await new Promise((r) => setTimeout(r, 300));
+    const logs = worker.logs() + broken.logs();
+    for (const { key } of [...Object.values(keys), ...Object.values(brokenKeys)]) assert.ok(!logs.includes(key), "a key reached the log");
+    assert.ok(!logs.includes("cak_this-is-an-unknown-key"), "a presented key reached the log");
+    assert.doesNotMatch(logs, /Bearer |authorization:/i);
+    const ours = JSON.stringify([...worker.logLines(), ...broken.logLines()]);
+    assert.doesNotMatch(ours, /start_date|user_email|example\.com/);
+  });
+});

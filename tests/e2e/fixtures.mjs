@@ -1,0 +1,126 @@
+// A small dataset whose answers were worked out by hand (the comments show the arithmetic).
+import { ms } from "./harness.mjs";
+
+const T0 = ms("2025-01-10T00:00:00Z");
+const T1 = ms("2025-02-01T00:00:00Z");
+const H = 3_600_000;
+const D = 24 * H;
+
+const alice = { user_id: "u-alice", user_email: "Alice@Example.com" };
+const bob = { user_id: "u-bob", user_email: "bob@example.com" };
+const carol = { user_id: "u-carol", user_email: "carol@example.com" };
+const jose = { user_id: "u-jose", user_email: "josé@example.com" };
+
+const call = (id, user, platform, platform_number, started_at, duration_seconds) => ({
+  id,
+  ...user,
+  platform,
+  platform_number,
+  started_at,
+  duration_seconds,
+});
+
+/** 2025-01-10 (UTC), its edges, and a few calls elsewhere. */
+export const DAY_RECORDS = [
+  call("a1", alice, "sip", "+919876543210", T0 + 1 * H, 12150),
+  call("a2", alice, "pstn", " +919876543210 ", T0 + 2 * H, 27), // same bucket once trimmed
+  call("a3", alice, "Web", "+919876543210", T0 + 3 * H, 600), // web: the number does not matter
+  call("b1", bob, " WEB ", null, T0 + 4 * H, 300),
+  call("b2", bob, "sip", null, T0 + 5 * H, 60), // unknown: no number
+  call("b3", bob, "whatsapp", "", T0 + 6 * H, 30.5), // unknown: empty number
+  call("b4", bob, "pstn", "   ", T0 + 7 * H, 0), // unknown: blank number
+  call("b5", bob, "sip", "+918765432109", T0 + 8 * H, 8100),
+  call("b6", bob, "sip", "\t+918765432109\r\n", T0 + 10 * H, 900), // tabs and line ends trimmed too
+  call("j1", jose, "sip", "+14155550100", T0 + 9 * H, 90),
+  call("e-start", alice, "sip", "+14155550100", T0, 45), // exactly at the start: in
+  call("e-end", alice, "sip", "+14155550100", T0 + D, 3000), // exactly at the end: out
+  call("e-before", bob, "sip", "+918765432109", T0 - 1, 7), // a millisecond before the start: out
+  call("c1", carol, "sip", "+1999", ms("2020-01-01T00:00:00Z"), 5),
+];
+
+/** 2025-02-01: equal durations, to check the tie-breaks. */
+export const TIE_RECORDS = [
+  call("t1", bob, "sip", "+1000", T1 + 1 * H, 60),
+  call("t2", bob, "sip", "+1000", T1 + 2 * H, 60),
+  call("t3", bob, "sip", "+2000", T1 + 3 * H, 120),
+  call("t4", bob, "sip", "+0500", T1 + 4 * H, 120),
+  call("t5", bob, "sip", "+3000", T1 + 5 * H, 119.999), // also 2.00 min once rounded, but shorter
+];
+
+/** Around now, for the default window: recent and mid are in the last 30 days; old and future are not. */
+export function recentRecords(now) {
+  return [
+    call("r-recent", alice, "sip", "+15550001", now - D, 60),
+    call("r-mid", alice, "sip", "+15550004", now - 10 * D - H, 60),
+    call("r-old", alice, "sip", "+15550002", now - 31 * D, 60),
+    call("r-future", alice, "sip", "+15550003", now + D, 60),
+  ];
+}
+
+const row = (phone_number, total_calls, total_duration_minutes, total_duration_hours) => ({
+  phone_number,
+  total_calls,
+  total_duration_minutes,
+  total_duration_hours,
+});
+
+/** [2025-01-10, 2025-01-11): every call of DAY_RECORDS but e-end, e-before and c1. */
+export const DAY = [
+  row("+919876543210", 2, 202.95, 3.38), // 12150 + 27 = 12177 s: 202.95 min, 3.3825 h
+  row("+918765432109", 2, 150, 2.5), // 8100 + 900 = 9000 s
+  row("WEB_CALL", 2, 15, 0.25), // 600 + 300 = 900 s
+  row("+14155550100", 2, 2.25, 0.04), // 45 + 90 = 135 s: 0.0375 h
+  row("UNKNOWN_PLATFORM", 3, 1.51, 0.03), // 60 + 30.5 + 0 = 90.5 s: 1.5083 min, 0.02514 h
+];
+
+/** end_date=2025-01-11 as a date: the whole of the 11th too, so e-end (T0 + 24 h) is in. */
+export const DAY_AND_NEXT = [
+  row("+919876543210", 2, 202.95, 3.38),
+  row("+918765432109", 2, 150, 2.5),
+  row("+14155550100", 3, 52.25, 0.87), // 45 + 90 + 3000 = 3135 s: 0.87083 h
+  row("WEB_CALL", 2, 15, 0.25),
+  row("UNKNOWN_PLATFORM", 3, 1.51, 0.03),
+];
+
+/** start one millisecond later: e-start is out. */
+export const DAY_WITHOUT_START = [
+  row("+919876543210", 2, 202.95, 3.38),
+  row("+918765432109", 2, 150, 2.5),
+  row("WEB_CALL", 2, 15, 0.25),
+  row("UNKNOWN_PLATFORM", 3, 1.51, 0.03), // 90.5 s
+  row("+14155550100", 1, 1.5, 0.03), // 90 s: 0.025 h rounds half away from zero
+];
+
+/** start one millisecond earlier: e-before is in. */
+export const DAY_WITH_BEFORE = [
+  row("+919876543210", 2, 202.95, 3.38),
+  row("+918765432109", 3, 150.12, 2.5), // 9007 s: 150.1167 min, 2.5019 h
+  row("WEB_CALL", 2, 15, 0.25),
+  row("+14155550100", 2, 2.25, 0.04),
+  row("UNKNOWN_PLATFORM", 3, 1.51, 0.03),
+];
+
+export const DAY_ALICE = [
+  row("+919876543210", 2, 202.95, 3.38),
+  row("WEB_CALL", 1, 10, 0.17), // 600 s: 0.1667 h
+  row("+14155550100", 1, 0.75, 0.01), // 45 s: 0.0125 h
+];
+
+export const DAY_BOB = [
+  row("+918765432109", 2, 150, 2.5),
+  row("WEB_CALL", 1, 5, 0.08), // 300 s: 0.0833 h
+  row("UNKNOWN_PLATFORM", 3, 1.51, 0.03),
+];
+
+export const DAY_JOSE = [row("+14155550100", 1, 1.5, 0.03)];
+
+/** 2025-02-01: 120 s each for +1000 (2 calls), +0500 and +2000; +3000 has 119.999 s. */
+export const TIES = [
+  row("+1000", 2, 2, 0.03), // more calls first
+  row("+0500", 1, 2, 0.03), // then by label
+  row("+2000", 1, 2, 0.03),
+  row("+3000", 1, 2, 0.03), // 119.999 s: the exact total decides
+];
+
+/** The default window (last 30 days) over recentRecords(). */
+export const RECENT = [row("+15550001", 1, 1, 0.02), row("+15550004", 1, 1, 0.02)];

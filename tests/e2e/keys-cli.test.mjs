@@ -1,0 +1,86 @@
+// scripts/keys.mjs against real local KV, checked through the running worker.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ROOT, withBindings } from "../../scripts/lib/bindings.mjs";
+import { ENDPOINT, migrate, newStateDir, request, runExit, startWorker } from "./harness.mjs";
+
+let worker;
+let state;
+
+before(async () => {
+  state = await newStateDir();
+  await migrate(state);
+  worker = await startWorker(state);
+});
+after(() => worker?.stop());
+
+const keys = (...args) => runExit("node", [join(ROOT, "scripts", "keys.mjs"), ...args, "--persist-to", state]);
+const status = async (key) => (await request(worker.base, ENDPOINT, { key })).status;
+const list = async () => JSON.parse((await keys("list", "--json")).stdout);
+
+test("create prints a new key once; KV holds only its hash", async () => {
+  const { code, stdout, stderr } = await keys("create", "--role", "super_admin", "--label", "ops laptop");
+  assert.equal(code, 0, stderr);
+  const key = stdout.trim();
+  assert.match(key, /^cak_[A-Za-z0-9_-]{43}$/); // 256 random bits, base64url
+  const hash = createHash("sha256").update(key).digest("hex");
+  assert.match(stderr, new RegExp(`fingerprint ${hash.slice(0, 12)}`));
+  assert.equal(await status(key), 200);
+
+  const stored = await withBindings({ persistTo: state }, async (env) => {
+    const { keys: names } = await env.API_KEYS.list();
+    return Promise.all(names.map(async ({ name }) => ({ name, value: await env.API_KEYS.get(name) })));
+  });
+  const entry = stored.find((e) => e.name === `sha256:${hash}`);
+  assert.ok(entry, "the entry is named by the key's SHA-256");
+  const record = JSON.parse(entry.value);
+  assert.equal(record.role, "super_admin");
+  assert.equal(record.label, "ops laptop");
+  assert.equal(record.revoked, false);
+  assert.equal(record.expires_at, null);
+  assert.ok(Date.parse(record.created_at) <= Date.now());
+  assert.ok(!JSON.stringify(stored).includes(key), "the raw key is not stored");
+  const { stdout: table } = await keys("list");
+  assert.ok(!table.includes(key));
+  assert.match(table, new RegExp(`${hash.slice(0, 12)}\\s+super_admin\\s+ops laptop\\s+\\S+\\s+never\\s+active`));
+});
+
+test("revoke by fingerprint takes the key out", async () => {
+  const key = (await keys("create", "--role", "super_admin", "--label", "to revoke")).stdout.trim();
+  assert.equal(await status(key), 200);
+  const { fingerprint } = (await list()).find((k) => k.label === "to revoke");
+  const revoked = await keys("revoke", fingerprint);
+  assert.equal(revoked.code, 0, revoked.stderr);
+  assert.equal(await status(key), 401);
+  assert.equal((await list()).find((k) => k.fingerprint === fingerprint).status, "revoked");
+});
+
+test("roles and expiry are honoured", async () => {
+  const viewer = (await keys("create", "--role", "admin", "--label", "viewer")).stdout.trim();
+  assert.equal(await status(viewer), 403);
+  const past = (await keys("create", "--role", "super_admin", "--label", "old", "--expires-at", "2020-01-01T00:00:00Z")).stdout.trim();
+  assert.equal(await status(past), 401);
+  const future = (await keys("create", "--role", "super_admin", "--label", "new", "--expires-at", "2099-01-01T00:00:00+01:00")).stdout.trim();
+  assert.equal(await status(future), 200);
+  const listed = await list();
+  assert.equal(listed.find((k) => k.label === "old").status, "expired");
+  assert.equal(listed.find((k) => k.label === "new").expires_at, "2098-12-31T23:00:00.000Z");
+});
+
+test("--replace swaps the keys that share a label", async () => {
+  const first = (await keys("create", "--role", "super_admin", "--label", "dev", "--replace")).stdout.trim();
+  const second = (await keys("create", "--role", "super_admin", "--label", "dev", "--replace")).stdout.trim();
+  assert.equal(await status(first), 401);
+  assert.equal(await status(second), 200);
+  assert.equal((await list()).filter((k) => k.label === "dev").length, 1);
+});
+
+test("mistakes are reported, not guessed", async () => {
+  for (const args of [["revoke", "0123456789ab"], ["revoke", "xyz"], ["create"], ["create", "--role", "Super Admin"], ["create", "--role", "super_admin", "--expires-at", "soon"], ["frobnicate"]]) {
+    const { code, stderr } = await keys(...args);
+    assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
+    assert.match(stderr, /^keys: /);
+  }
+});
