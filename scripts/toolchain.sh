@@ -4,7 +4,7 @@
 # packages package-lock.json pins (wrangler with workerd, binaryen's wasm-opt, esbuild).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 need() { command -v "$1" >/dev/null || { echo "toolchain: '$1' is missing: $2" >&2; exit 1; }; }
 need cargo "install Rust with rustup (https://rustup.rs)"
