@@ -77,12 +77,16 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, AuthError> {
     if header.is_empty() {
         return Err(AuthError::MissingCredentials);
     }
-    let (scheme, token) = header.split_once(' ').ok_or(AuthError::MalformedCredentials)?;
+    let (scheme, token) = header
+        .split_once(' ')
+        .ok_or(AuthError::MalformedCredentials)?;
     let token = token.trim_start_matches(' ');
     let b64token = |t: &str| {
         let body = t.trim_end_matches('=');
         !body.is_empty()
-            && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+            && body
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
     };
     if scheme.eq_ignore_ascii_case("Bearer") && token.len() <= MAX_TOKEN_LEN && b64token(token) {
         Ok(token)
@@ -125,8 +129,9 @@ pub fn authorize(entry: Option<&str>, now_millis: i64) -> Result<(), AuthError> 
         return Err(AuthError::RevokedKey);
     }
     if let Some(expires_at) = record.expires_at.as_deref() {
-        let expiry = Timestamp::parse(expires_at)
-            .map_err(|_| AuthError::UnreadableRecord("key record has an unreadable expires_at".into()))?;
+        let expiry = Timestamp::parse(expires_at).map_err(|_| {
+            AuthError::UnreadableRecord("key record has an unreadable expires_at".into())
+        })?;
         if now_millis >= expiry.start_millis() {
             return Err(AuthError::ExpiredKey);
         }
@@ -144,18 +149,27 @@ mod tests {
 
     #[test]
     fn reads_the_bearer_token() {
-        assert_eq!(bearer_token(Some("Bearer cak_abc-DEF_123")), Ok("cak_abc-DEF_123"));
+        assert_eq!(
+            bearer_token(Some("Bearer cak_abc-DEF_123")),
+            Ok("cak_abc-DEF_123")
+        );
         assert_eq!(bearer_token(Some("bearer abc")), Ok("abc"));
         assert_eq!(bearer_token(Some("BEARER   abc==")), Ok("abc=="));
         assert_eq!(bearer_token(Some("  Bearer a.b~c+d/e  ")), Ok("a.b~c+d/e"));
-        assert_eq!(bearer_token(Some(&format!("Bearer {}", "a".repeat(MAX_TOKEN_LEN)))).map(str::len), Ok(256));
+        assert_eq!(
+            bearer_token(Some(&format!("Bearer {}", "a".repeat(MAX_TOKEN_LEN)))).map(str::len),
+            Ok(256)
+        );
     }
 
     #[test]
     fn refuses_what_is_not_a_bearer_token() {
         assert_eq!(bearer_token(None), Err(AuthError::MissingCredentials));
         assert_eq!(bearer_token(Some("")), Err(AuthError::MissingCredentials));
-        assert_eq!(bearer_token(Some("   ")), Err(AuthError::MissingCredentials));
+        assert_eq!(
+            bearer_token(Some("   ")),
+            Err(AuthError::MissingCredentials)
+        );
         for header in [
             "Bearer",
             "Bearer ",
@@ -170,18 +184,26 @@ mod tests {
             "Bearer ключ",
             "Bearer abc\tdef",
         ] {
-            assert_eq!(bearer_token(Some(header)), Err(AuthError::MalformedCredentials), "{header:?}");
+            assert_eq!(
+                bearer_token(Some(header)),
+                Err(AuthError::MalformedCredentials),
+                "{header:?}"
+            );
         }
         let long = format!("Bearer {}", "a".repeat(MAX_TOKEN_LEN + 1));
-        assert_eq!(bearer_token(Some(&long)), Err(AuthError::MalformedCredentials));
+        assert_eq!(
+            bearer_token(Some(&long)),
+            Err(AuthError::MalformedCredentials)
+        );
     }
 
     #[test]
     fn names_entries_by_hash() {
         // SHA-256("abc"), FIPS 180-2 appendix B.1.
         let hash: [u8; 32] = [
-            0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
-            0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+            0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
+            0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
+            0xf2, 0x00, 0x15, 0xad,
         ];
         assert_eq!(
             storage_name(&hash),
@@ -197,26 +219,55 @@ mod tests {
         let ok = |entry: &str| authorize(Some(entry), NOW);
         assert_eq!(ok(r#"{"role":"super_admin"}"#), Ok(()));
         assert_eq!(
-            ok(r#"{"role":"super_admin","label":"ops","created_at":"2026-01-01T00:00:00Z","expires_at":null,"revoked":false}"#),
+            ok(
+                r#"{"role":"super_admin","label":"ops","created_at":"2026-01-01T00:00:00Z","expires_at":null,"revoked":false}"#
+            ),
             Ok(())
         );
-        assert_eq!(ok(r#"{"role":"super_admin","expires_at":"2026-11-01T00:00:00.001Z"}"#), Ok(()));
-        assert_eq!(ok(r#"{"role":"super_admin","expires_at":"2026-11-01T00:00:00Z"}"#), Err(AuthError::ExpiredKey));
-        assert_eq!(ok(r#"{"role":"super_admin","expires_at":"2026-10-31T23:00:00-02:00"}"#), Ok(()));
-        assert_eq!(ok(r#"{"role":"super_admin","revoked":true}"#), Err(AuthError::RevokedKey));
+        assert_eq!(
+            ok(r#"{"role":"super_admin","expires_at":"2026-11-01T00:00:00.001Z"}"#),
+            Ok(())
+        );
+        assert_eq!(
+            ok(r#"{"role":"super_admin","expires_at":"2026-11-01T00:00:00Z"}"#),
+            Err(AuthError::ExpiredKey)
+        );
+        assert_eq!(
+            ok(r#"{"role":"super_admin","expires_at":"2026-10-31T23:00:00-02:00"}"#),
+            Ok(())
+        );
+        assert_eq!(
+            ok(r#"{"role":"super_admin","revoked":true}"#),
+            Err(AuthError::RevokedKey)
+        );
         assert_eq!(ok(r#"{"role":"super_admin","revoked":null}"#), Ok(()));
         assert_eq!(ok(r#"{"role":"admin"}"#), Err(AuthError::InsufficientRole));
-        assert_eq!(ok(r#"{"role":"SUPER_ADMIN"}"#), Err(AuthError::InsufficientRole));
+        assert_eq!(
+            ok(r#"{"role":"SUPER_ADMIN"}"#),
+            Err(AuthError::InsufficientRole)
+        );
         // A revoked or expired key is refused as such whatever its role.
-        assert_eq!(ok(r#"{"role":"admin","revoked":true}"#), Err(AuthError::RevokedKey));
+        assert_eq!(
+            ok(r#"{"role":"admin","revoked":true}"#),
+            Err(AuthError::RevokedKey)
+        );
         assert_eq!(authorize(None, NOW), Err(AuthError::UnknownKey));
     }
 
     #[test]
     fn refuses_unreadable_records() {
-        for entry in ["", "super_admin", "{}", r#"{"role":1}"#, r#"{"role":"super_admin","expires_at":"soon"}"#] {
+        for entry in [
+            "",
+            "super_admin",
+            "{}",
+            r#"{"role":1}"#,
+            r#"{"role":"super_admin","expires_at":"soon"}"#,
+        ] {
             let result = authorize(Some(entry), NOW);
-            assert!(matches!(result, Err(AuthError::UnreadableRecord(_))), "{entry}: {result:?}");
+            assert!(
+                matches!(result, Err(AuthError::UnreadableRecord(_))),
+                "{entry}: {result:?}"
+            );
             assert_eq!(result.unwrap_err().to_string(), "Invalid API key");
         }
     }
@@ -226,7 +277,10 @@ mod tests {
         assert_eq!(AuthError::MissingCredentials.status(), 401);
         assert_eq!(AuthError::MissingCredentials.challenge(), "Bearer");
         assert_eq!(AuthError::ExpiredKey.status(), 401);
-        assert_eq!(AuthError::ExpiredKey.challenge(), "Bearer error=\"invalid_token\"");
+        assert_eq!(
+            AuthError::ExpiredKey.challenge(),
+            "Bearer error=\"invalid_token\""
+        );
         assert_eq!(AuthError::InsufficientRole.status(), 403);
     }
 }

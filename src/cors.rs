@@ -42,7 +42,10 @@ impl AllowedOrigins {
             AllowedOrigins::Any => Some("*".to_owned()),
             AllowedOrigins::List(allowed) => {
                 let origin_normalized = normalize(origin);
-                allowed.iter().any(|a| *a == origin_normalized).then(|| origin.to_owned())
+                allowed
+                    .iter()
+                    .any(|a| *a == origin_normalized)
+                    .then(|| origin.to_owned())
             }
         }
     }
@@ -58,18 +61,34 @@ mod tests {
 
     #[test]
     fn reflects_a_listed_origin_only() {
-        let origins = AllowedOrigins::parse(Some(" https://admin.example.com/, http://127.0.0.1:8788 ,"));
+        let origins =
+            AllowedOrigins::parse(Some(" https://admin.example.com/, http://127.0.0.1:8788 ,"));
         assert_eq!(
             origins,
-            AllowedOrigins::List(vec!["https://admin.example.com".into(), "http://127.0.0.1:8788".into()])
+            AllowedOrigins::List(vec![
+                "https://admin.example.com".into(),
+                "http://127.0.0.1:8788".into()
+            ])
         );
         assert_eq!(
             origins.allow_origin(Some("https://admin.example.com")),
             Some("https://admin.example.com".into())
         );
-        assert_eq!(origins.allow_origin(Some("HTTPS://Admin.Example.com")), Some("HTTPS://Admin.Example.com".into()));
-        assert_eq!(origins.allow_origin(Some("http://127.0.0.1:8788")), Some("http://127.0.0.1:8788".into()));
-        for other in ["https://evil.example.com", "https://admin.example.com.evil.io", "http://127.0.0.1:8787", "null", ""] {
+        assert_eq!(
+            origins.allow_origin(Some("HTTPS://Admin.Example.com")),
+            Some("HTTPS://Admin.Example.com".into())
+        );
+        assert_eq!(
+            origins.allow_origin(Some("http://127.0.0.1:8788")),
+            Some("http://127.0.0.1:8788".into())
+        );
+        for other in [
+            "https://evil.example.com",
+            "https://admin.example.com.evil.io",
+            "http://127.0.0.1:8787",
+            "null",
+            "",
+        ] {
             assert_eq!(origins.allow_origin(Some(other)), None, "{other}");
         }
         assert_eq!(origins.allow_origin(None), None);
@@ -77,10 +96,16 @@ mod tests {
 
     #[test]
     fn star_allows_every_origin_and_nothing_allows_none() {
-        assert_eq!(AllowedOrigins::parse(Some("*")).allow_origin(Some("https://x.io")), Some("*".into()));
+        assert_eq!(
+            AllowedOrigins::parse(Some("*")).allow_origin(Some("https://x.io")),
+            Some("*".into())
+        );
         assert_eq!(AllowedOrigins::parse(Some("*")).allow_origin(None), None);
         for setting in [None, Some(""), Some(" , ")] {
-            assert_eq!(AllowedOrigins::parse(setting).allow_origin(Some("https://x.io")), None);
+            assert_eq!(
+                AllowedOrigins::parse(setting).allow_origin(Some("https://x.io")),
+                None
+            );
         }
     }
 }

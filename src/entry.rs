@@ -4,6 +4,7 @@ use worker::{event, Context, Env, Headers, Request, Response};
 
 use crate::auth;
 use crate::cors::AllowedOrigins;
+use crate::database;
 use crate::error::ApiError;
 use crate::keystore;
 use crate::log::RequestLog;
@@ -33,9 +34,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     let url = req.inner().url();
     let (path, query) = path_and_query(&url);
     let mut trace = Trace::default();
+    // Benchmark and fault-injection routes and parameters; never on unless the var says so.
+    let diagnostics = env.var("DIAGNOSTICS").is_ok_and(|v| v.to_string() == "on");
 
-    let outcome = match dispatch(&method, path) {
-        Dispatch::Handle(Route::CallsByPhoneNumber) => calls_by_phone_number(&req, query, &env, &mut trace).await,
+    let outcome = match dispatch(&method, path, diagnostics) {
+        Dispatch::Handle(Route::CallsByPhoneNumber) => {
+            calls_by_phone_number(&req, query, diagnostics, &env, &mut trace).await
+        }
+        Dispatch::Handle(Route::DiagnosticsStatic) => Ok(Reply::diagnostic("static")),
         Dispatch::Preflight(_) => Ok(Reply::preflight()),
         Dispatch::MethodNotAllowed(route) => Err(ApiError::MethodNotAllowed(route)),
         Dispatch::NotFound => Err(ApiError::NotFound),
@@ -45,7 +51,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Err(error) => (Reply::error(&error, &request_id), Some(error)),
     };
 
-    let allowed_origins = AllowedOrigins::parse(env.var("ALLOWED_ORIGINS").ok().map(|v| v.to_string()).as_deref());
+    let allowed_origins = AllowedOrigins::parse(
+        env.var("ALLOWED_ORIGINS")
+            .ok()
+            .map(|v| v.to_string())
+            .as_deref(),
+    );
     let origin = req.headers().get("Origin").ok().flatten();
     let reply = reply.finish(&request_id, allowed_origins.allow_origin(origin.as_deref()));
 
@@ -73,6 +84,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 async fn calls_by_phone_number(
     req: &Request,
     query: &str,
+    diagnostics: bool,
     env: &Env,
     trace: &mut Trace,
 ) -> Result<Reply, ApiError> {
@@ -82,16 +94,27 @@ async fn calls_by_phone_number(
     let token = auth::bearer_token(header.as_deref())?;
     let hash = keystore::sha256(token).await?;
     trace.key_fingerprint = Some(auth::fingerprint(&hash));
-    let keys = env.kv("API_KEYS").map_err(|e| ApiError::internal("KV binding API_KEYS", e))?;
+    let keys = env
+        .kv("API_KEYS")
+        .map_err(|e| ApiError::internal("KV binding API_KEYS", e))?;
     let record = keystore::record(&keys, &auth::storage_name(&hash)).await?;
     auth::authorize(record.as_deref(), now_millis)?;
 
-    let request = ReportRequest::from_query(query, now_millis)?;
+    let request = if diagnostics {
+        ReportRequest::from_query_with_diagnostics(query, now_millis)?
+    } else {
+        ReportRequest::from_query(query, now_millis)?
+    };
 
-    let db = env.d1("DB").map_err(|e| ApiError::internal("D1 binding DB", e))?;
-    let (totals, rows_read) = query::bucket_totals(&db, &request).await?;
+    let db = env
+        .d1("DB")
+        .map_err(|e| ApiError::internal("D1 binding DB", e))?;
+    let (parts, rows_read) = database::bucket_totals(&db, &query::statements(&request)).await?;
     trace.d1_rows_read += rows_read;
-    Ok(Reply::report(&ReportData::new(&request, report::rows(totals))))
+    Ok(Reply::report(&ReportData::new(
+        &request,
+        report::rows(report::merge(parts)),
+    )))
 }
 
 fn into_response(reply: Reply) -> worker::Result<Response> {

@@ -33,7 +33,9 @@ impl ApiError {
             ApiError::BadRequest(param) => param.to_string(),
             ApiError::Auth(auth) => auth.to_string(),
             ApiError::NotFound => "Not found".to_owned(),
-            ApiError::MethodNotAllowed(route) => format!("Method not allowed; use {}", route.allow()),
+            ApiError::MethodNotAllowed(route) => {
+                format!("Method not allowed; use {}", route.allow())
+            }
             ApiError::Internal(_) => format!("Internal server error (request id {request_id})"),
         }
     }
@@ -50,7 +52,9 @@ impl ApiError {
     /// What the operators need to see in the log, and the caller must not.
     pub fn log_detail(&self) -> Option<&str> {
         match self {
-            ApiError::Internal(detail) | ApiError::Auth(AuthError::UnreadableRecord(detail)) => Some(detail),
+            ApiError::Internal(detail) | ApiError::Auth(AuthError::UnreadableRecord(detail)) => {
+                Some(detail)
+            }
             _ => None,
         }
     }
@@ -82,7 +86,10 @@ mod tests {
         assert_eq!(ApiError::from(AuthError::UnknownKey).status(), 401);
         assert_eq!(ApiError::from(AuthError::InsufficientRole).status(), 403);
         assert_eq!(ApiError::NotFound.status(), 404);
-        assert_eq!(ApiError::MethodNotAllowed(Route::CallsByPhoneNumber).status(), 405);
+        assert_eq!(
+            ApiError::MethodNotAllowed(Route::CallsByPhoneNumber).status(),
+            405
+        );
         assert_eq!(ApiError::Internal("boom".into()).status(), 500);
     }
 
@@ -91,7 +98,10 @@ mod tests {
         let error = ApiError::internal("D1 query failed", "no such table: calls");
         let message = error.public_message("req-1");
         assert_eq!(message, "Internal server error (request id req-1)");
-        assert_eq!(error.log_detail(), Some("D1 query failed: no such table: calls"));
+        assert_eq!(
+            error.log_detail(),
+            Some("D1 query failed: no such table: calls")
+        );
         let unreadable = ApiError::Auth(AuthError::UnreadableRecord("not JSON".into()));
         assert_eq!(unreadable.public_message("r"), "Invalid API key");
         assert_eq!(unreadable.log_detail(), Some("not JSON"));

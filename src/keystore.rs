@@ -22,9 +22,13 @@ extern "C" {
 pub async fn sha256(text: &str) -> Result<[u8; 32], ApiError> {
     let failed = |e: JsValue| ApiError::internal("SHA-256 digest failed", format!("{e:?}"));
     let data = Uint8Array::from(text.as_bytes());
-    let digest = JsFuture::from(subtle_digest("SHA-256", &data).map_err(failed)?).await.map_err(failed)?;
+    let digest = JsFuture::from(subtle_digest("SHA-256", &data).map_err(failed)?)
+        .await
+        .map_err(failed)?;
     let bytes = Uint8Array::new(&digest.unchecked_into::<ArrayBuffer>()).to_vec();
-    bytes.try_into().map_err(|_| ApiError::Internal("SHA-256 digest is not 32 bytes".into()))
+    bytes
+        .try_into()
+        .map_err(|_| ApiError::Internal("SHA-256 digest is not 32 bytes".into()))
 }
 
 /// The raw record stored under `name`, or `None` when there is no such key.

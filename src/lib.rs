@@ -2,7 +2,8 @@
 //!
 //! A request's path through the code:
 //! `entry` (wasm: the fetch event) → `routing` → `auth` (+ `keystore`, wasm: KV) → `params` (+ `timestamp`)
-//! → `query` (wasm: D1) → `report` → `response` (envelope, headers, `cors`) → `log`.
+//! → `query` (which rollups and calls, as SQL) → `database` (wasm: D1) → `report` → `response` (envelope,
+//! headers, `cors`) → `log`.
 //! Failures are `error::ApiError`, mapped to HTTP in one place.
 //!
 //! Everything but the wasm-only glue is free of `worker` types and unit-tested on the host.
@@ -12,14 +13,15 @@ pub mod cors;
 pub mod error;
 pub mod log;
 pub mod params;
+pub mod query;
 pub mod report;
 pub mod response;
 pub mod routing;
 pub mod timestamp;
 
 #[cfg(target_arch = "wasm32")]
+mod database;
+#[cfg(target_arch = "wasm32")]
 mod entry;
 #[cfg(target_arch = "wasm32")]
 mod keystore;
-#[cfg(target_arch = "wasm32")]
-mod query;

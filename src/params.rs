@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use crate::query::Strategy;
 use crate::timestamp::{format_millis, Timestamp, MILLIS_PER_DAY};
 
 /// Length of the default window, ending at `end_date` (or now).
@@ -17,6 +18,8 @@ pub const ACCEPTED_PARAMETERS: [&str; 3] = ["start_date", "end_date", "user_emai
 pub struct ReportRequest {
     pub range: DateRange,
     pub user_email: Option<UserEmail>,
+    /// Always `Rollups`, unless diagnostics are on and the query asks `strategy=raw`.
+    pub strategy: Strategy,
 }
 
 /// A non-empty half-open range `[start_millis, end_millis)` of epoch milliseconds.
@@ -29,7 +32,10 @@ pub struct DateRange {
 impl DateRange {
     pub fn new(start_millis: i64, end_millis: i64) -> Result<Self, ParamError> {
         if start_millis < end_millis {
-            Ok(Self { start_millis, end_millis })
+            Ok(Self {
+                start_millis,
+                end_millis,
+            })
         } else {
             Err(ParamError::EmptyRange)
         }
@@ -65,9 +71,13 @@ impl UserEmail {
     pub fn parse(text: &str) -> Result<Self, ParamError> {
         let email = text.trim();
         let (local, domain) = email.split_once('@').ok_or(ParamError::InvalidEmail)?;
-        let forbidden = |c: char| c.is_whitespace() || c.is_control() || "\"(),:;<>@[\\]".contains(c);
+        let forbidden =
+            |c: char| c.is_whitespace() || c.is_control() || "\"(),:;<>@[\\]".contains(c);
         let dotted_well = |part: &str| {
-            !part.is_empty() && !part.starts_with('.') && !part.ends_with('.') && !part.contains("..")
+            !part.is_empty()
+                && !part.starts_with('.')
+                && !part.ends_with('.')
+                && !part.contains("..")
         };
         let valid = email.len() <= Self::MAX_LEN
             && local.len() <= 64
@@ -99,6 +109,7 @@ pub enum ParamError {
     InvalidTimestamp(&'static str),
     EmptyRange,
     InvalidEmail,
+    InvalidStrategy,
 }
 
 const TIMESTAMP_FORMS: &str = "an ISO 8601 date (2026-11-01, a whole UTC day) or datetime \
@@ -117,16 +128,23 @@ impl fmt::Display for ParamError {
                     Some(name) => write!(f, "Unknown parameter \"{name}\"")?,
                     None => f.write_str("Unknown parameter")?,
                 }
-                write!(f, "; accepted parameters are {}", ACCEPTED_PARAMETERS.join(", "))
+                write!(
+                    f,
+                    "; accepted parameters are {}",
+                    ACCEPTED_PARAMETERS.join(", ")
+                )
             }
-            ParamError::InvalidTimestamp(name) => write!(f, "Invalid {name}: expected {TIMESTAMP_FORMS}"),
+            ParamError::InvalidTimestamp(name) => {
+                write!(f, "Invalid {name}: expected {TIMESTAMP_FORMS}")
+            }
             ParamError::EmptyRange => f.write_str(
                 "start_date must be before end_date (the range is [start_date, end_date); \
                  by default end_date is now and start_date is 30 days before end_date)",
             ),
-            ParamError::InvalidEmail => {
-                f.write_str("Invalid user_email: expected an email address such as alice@example.com")
-            }
+            ParamError::InvalidEmail => f.write_str(
+                "Invalid user_email: expected an email address such as alice@example.com",
+            ),
+            ParamError::InvalidStrategy => f.write_str("Invalid strategy: expected rollups or raw"),
         }
     }
 }
@@ -135,19 +153,33 @@ impl ReportRequest {
     /// Parses the raw (still percent-encoded) query string, without its `?`. `now_millis` is the default
     /// `end_date`.
     pub fn from_query(query: &str, now_millis: i64) -> Result<Self, ParamError> {
+        Self::parse(query, now_millis, false)
+    }
+
+    /// As [`Self::from_query`], also taking `strategy=rollups|raw` (only when diagnostics are on).
+    pub fn from_query_with_diagnostics(query: &str, now_millis: i64) -> Result<Self, ParamError> {
+        Self::parse(query, now_millis, true)
+    }
+
+    fn parse(query: &str, now_millis: i64, diagnostics: bool) -> Result<Self, ParamError> {
         let mut start = None;
         let mut end = None;
         let mut email = None;
+        let mut strategy = None;
         for (name, value) in decode_pairs(query)? {
             let slot = match name.as_str() {
                 "start_date" => &mut start,
                 "end_date" => &mut end,
                 "user_email" => &mut email,
+                "strategy" if diagnostics => &mut strategy,
                 _ => return Err(ParamError::Unknown(quotable(&name))),
             };
             if slot.replace(value).is_some() {
-                let name = ACCEPTED_PARAMETERS.iter().find(|p| **p == name).expect("matched above");
-                return Err(ParamError::Repeated(name));
+                let name = ["strategy"]
+                    .iter()
+                    .chain(&ACCEPTED_PARAMETERS)
+                    .find(|p| **p == name);
+                return Err(ParamError::Repeated(name.expect("matched above")));
             }
         }
         let present = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
@@ -159,11 +191,22 @@ impl ReportRequest {
         let start = timestamp(start, "start_date")?;
         let end = timestamp(end, "end_date")?;
         let user_email = present(email).map(|v| UserEmail::parse(&v)).transpose()?;
+        let strategy = match present(strategy).as_deref().map(str::trim) {
+            None | Some("rollups") => Strategy::Rollups,
+            Some("raw") => Strategy::Raw,
+            Some(_) => return Err(ParamError::InvalidStrategy),
+        };
 
         let end_millis = end.map_or(now_millis, Timestamp::end_millis);
-        let start_millis =
-            start.map_or(end_millis.saturating_sub(DEFAULT_WINDOW_MILLIS), Timestamp::start_millis);
-        Ok(Self { range: DateRange::new(start_millis, end_millis)?, user_email })
+        let start_millis = start.map_or(
+            end_millis.saturating_sub(DEFAULT_WINDOW_MILLIS),
+            Timestamp::start_millis,
+        );
+        Ok(Self {
+            range: DateRange::new(start_millis, end_millis)?,
+            user_email,
+            strategy,
+        })
     }
 }
 
@@ -225,15 +268,27 @@ mod tests {
     #[test]
     fn defaults_to_the_thirty_days_before_now() {
         assert_eq!(range(""), (NOW - DEFAULT_WINDOW_MILLIS, NOW));
-        assert_eq!(range("start_date=&end_date=&user_email="), (NOW - DEFAULT_WINDOW_MILLIS, NOW));
+        assert_eq!(
+            range("start_date=&end_date=&user_email="),
+            (NOW - DEFAULT_WINDOW_MILLIS, NOW)
+        );
         assert_eq!(parse("user_email=+").unwrap().user_email, None);
-        assert_eq!(parse("").unwrap().range.end_rfc3339(), "2026-11-01T12:00:00.345Z");
+        assert_eq!(
+            parse("").unwrap().range.end_rfc3339(),
+            "2026-11-01T12:00:00.345Z"
+        );
     }
 
     #[test]
     fn a_lone_end_date_takes_thirty_days_before_it() {
-        assert_eq!(range("end_date=2026-10-31"), (NOV_1 - DEFAULT_WINDOW_MILLIS, NOV_1));
-        assert_eq!(range("end_date=2026-11-01T00:00:00Z"), (NOV_1 - DEFAULT_WINDOW_MILLIS, NOV_1));
+        assert_eq!(
+            range("end_date=2026-10-31"),
+            (NOV_1 - DEFAULT_WINDOW_MILLIS, NOV_1)
+        );
+        assert_eq!(
+            range("end_date=2026-11-01T00:00:00Z"),
+            (NOV_1 - DEFAULT_WINDOW_MILLIS, NOV_1)
+        );
     }
 
     #[test]
@@ -245,18 +300,32 @@ mod tests {
     #[test]
     fn dates_and_datetimes_combine() {
         let day = MILLIS_PER_DAY;
-        assert_eq!(range("start_date=2026-10-01&end_date=2026-10-31"), (NOV_1 - 31 * day, NOV_1));
-        assert_eq!(range("start_date=2026-11-01&end_date=2026-11-01"), (NOV_1, NOV_1 + day));
-        assert_eq!(range("start_date=2026-11-01&end_date=2026-11-01T00:00:01Z"), (NOV_1, NOV_1 + 1000));
+        assert_eq!(
+            range("start_date=2026-10-01&end_date=2026-10-31"),
+            (NOV_1 - 31 * day, NOV_1)
+        );
+        assert_eq!(
+            range("start_date=2026-11-01&end_date=2026-11-01"),
+            (NOV_1, NOV_1 + day)
+        );
+        assert_eq!(
+            range("start_date=2026-11-01&end_date=2026-11-01T00:00:01Z"),
+            (NOV_1, NOV_1 + 1000)
+        );
     }
 
     #[test]
     fn the_plus_sign_survives_either_encoding() {
-        let unencoded = parse("start_date=2026-10-31T05:30:00+05:30&end_date=2026-11-01T05:30:00+05:30");
-        let encoded = parse("start_date=2026-10-31T05:30:00%2B05:30&end_date=2026-11-01T05:30:00%2b0530");
+        let unencoded =
+            parse("start_date=2026-10-31T05:30:00+05:30&end_date=2026-11-01T05:30:00+05:30");
+        let encoded =
+            parse("start_date=2026-10-31T05:30:00%2B05:30&end_date=2026-11-01T05:30:00%2b0530");
         assert_eq!(unencoded, encoded);
         let range = unencoded.unwrap().range;
-        assert_eq!((range.start_millis(), range.end_millis()), (NOV_1 - MILLIS_PER_DAY, NOV_1));
+        assert_eq!(
+            (range.start_millis(), range.end_millis()),
+            (NOV_1 - MILLIS_PER_DAY, NOV_1)
+        );
     }
 
     #[test]
@@ -265,7 +334,10 @@ mod tests {
             parse("start_date=2026-11-01T00:00:00Z&end_date=2026-11-01T00:00:00Z"),
             Err(ParamError::EmptyRange)
         );
-        assert_eq!(parse("start_date=2026-11-02&end_date=2026-11-01"), Err(ParamError::EmptyRange));
+        assert_eq!(
+            parse("start_date=2026-11-02&end_date=2026-11-01"),
+            Err(ParamError::EmptyRange)
+        );
         // One millisecond is a range.
         assert_eq!(
             range("start_date=2026-11-01T00:00:00Z&end_date=2026-11-01T00:00:00.001Z"),
@@ -275,34 +347,74 @@ mod tests {
 
     #[test]
     fn names_the_parameter_that_is_wrong() {
-        assert_eq!(parse("start_date=yesterday"), Err(ParamError::InvalidTimestamp("start_date")));
-        assert_eq!(parse("end_date=2026-02-30"), Err(ParamError::InvalidTimestamp("end_date")));
+        assert_eq!(
+            parse("start_date=yesterday"),
+            Err(ParamError::InvalidTimestamp("start_date"))
+        );
+        assert_eq!(
+            parse("end_date=2026-02-30"),
+            Err(ParamError::InvalidTimestamp("end_date"))
+        );
         assert_eq!(
             parse("start_date=2026-11-01&start_date=2026-11-02"),
             Err(ParamError::Repeated("start_date"))
         );
-        assert_eq!(parse("user_email=a@b.c&user_email="), Err(ParamError::Repeated("user_email")));
-        assert_eq!(parse("start=2026-11-01"), Err(ParamError::Unknown(Some("start".into()))));
+        assert_eq!(
+            parse("user_email=a@b.c&user_email="),
+            Err(ParamError::Repeated("user_email"))
+        );
+        assert_eq!(
+            parse("start=2026-11-01"),
+            Err(ParamError::Unknown(Some("start".into())))
+        );
         assert_eq!(parse("%3Cscript%3E=1"), Err(ParamError::Unknown(None)));
         let message = ParamError::InvalidTimestamp("end_date").to_string();
-        assert!(message.starts_with("Invalid end_date: expected an ISO 8601 date"), "{message}");
-        assert!(ParamError::Unknown(Some("x".into())).to_string().contains("start_date, end_date, user_email"));
+        assert!(
+            message.starts_with("Invalid end_date: expected an ISO 8601 date"),
+            "{message}"
+        );
+        assert!(ParamError::Unknown(Some("x".into()))
+            .to_string()
+            .contains("start_date, end_date, user_email"));
     }
 
     #[test]
     fn refuses_malformed_encoding() {
-        for query in ["user_email=%", "user_email=%4", "user_email=%zz", "user_email=%+1", "user_email=%FF", "%C3=1"] {
+        for query in [
+            "user_email=%",
+            "user_email=%4",
+            "user_email=%zz",
+            "user_email=%+1",
+            "user_email=%FF",
+            "%C3=1",
+        ] {
             assert_eq!(parse(query), Err(ParamError::MalformedQuery), "{query}");
         }
-        assert_eq!(parse("user_email=%C3%A9%40x.io").unwrap().user_email.unwrap().as_str(), "é@x.io");
+        assert_eq!(
+            parse("user_email=%C3%A9%40x.io")
+                .unwrap()
+                .user_email
+                .unwrap()
+                .as_str(),
+            "é@x.io"
+        );
     }
 
     #[test]
     fn emails_are_trimmed_and_checked() {
         let email = |q: &str| parse(q).map(|r| r.user_email.map(|e| e.as_str().to_owned()));
-        assert_eq!(email("user_email=+Alice%40Example.com+"), Ok(Some("Alice@Example.com".into())));
-        assert_eq!(email("user_email=o'brien%2Btag@example.co.uk"), Ok(Some("o'brien+tag@example.co.uk".into())));
-        assert_eq!(email("user_email=jos%C3%A9@ex%C3%A4mple.com"), Ok(Some("josé@exämple.com".into())));
+        assert_eq!(
+            email("user_email=+Alice%40Example.com+"),
+            Ok(Some("Alice@Example.com".into()))
+        );
+        assert_eq!(
+            email("user_email=o'brien%2Btag@example.co.uk"),
+            Ok(Some("o'brien+tag@example.co.uk".into()))
+        );
+        assert_eq!(
+            email("user_email=jos%C3%A9@ex%C3%A4mple.com"),
+            Ok(Some("josé@exämple.com".into()))
+        );
         for bad in [
             "alice",
             "alice@",
@@ -322,18 +434,52 @@ mod tests {
             "a@example.com%00",
             "'%20OR%201=1--@x.com",
         ] {
-            assert_eq!(parse(&format!("user_email={bad}")), Err(ParamError::InvalidEmail), "{bad}");
+            assert_eq!(
+                parse(&format!("user_email={bad}")),
+                Err(ParamError::InvalidEmail),
+                "{bad}"
+            );
         }
         let long_local = "a".repeat(65);
-        assert_eq!(UserEmail::parse(&format!("{long_local}@x.io")), Err(ParamError::InvalidEmail));
+        assert_eq!(
+            UserEmail::parse(&format!("{long_local}@x.io")),
+            Err(ParamError::InvalidEmail)
+        );
         let long_domain = format!("a@{}.io", "b".repeat(250));
-        assert_eq!(UserEmail::parse(&long_domain), Err(ParamError::InvalidEmail));
+        assert_eq!(
+            UserEmail::parse(&long_domain),
+            Err(ParamError::InvalidEmail)
+        );
         assert!(UserEmail::parse(&format!("{}@x.io", "a".repeat(64))).is_ok());
     }
 
     #[test]
+    fn strategy_is_a_diagnostics_only_parameter() {
+        assert_eq!(
+            parse("strategy=raw"),
+            Err(ParamError::Unknown(Some("strategy".into())))
+        );
+        let diagnostic =
+            |q: &str| ReportRequest::from_query_with_diagnostics(q, NOW).map(|r| r.strategy);
+        assert_eq!(diagnostic(""), Ok(Strategy::Rollups));
+        assert_eq!(diagnostic("strategy=rollups"), Ok(Strategy::Rollups));
+        assert_eq!(diagnostic("strategy=raw"), Ok(Strategy::Raw));
+        assert_eq!(
+            diagnostic("strategy=fast"),
+            Err(ParamError::InvalidStrategy)
+        );
+        assert_eq!(
+            diagnostic("strategy=raw&strategy=raw"),
+            Err(ParamError::Repeated("strategy"))
+        );
+        assert_eq!(parse("").unwrap().strategy, Strategy::Rollups);
+    }
+
+    #[test]
     fn formats_the_range_it_used() {
-        let range = parse("start_date=2026-10-31T18:30:00-05:30&end_date=2026-11-01").unwrap().range;
+        let range = parse("start_date=2026-10-31T18:30:00-05:30&end_date=2026-11-01")
+            .unwrap()
+            .range;
         assert_eq!(range.start_rfc3339(), "2026-11-01T00:00:00.000Z");
         assert_eq!(range.end_rfc3339(), "2026-11-02T00:00:00.000Z");
     }

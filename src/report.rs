@@ -37,15 +37,38 @@ fn hundredths(millis: u64, unit: u64) -> f64 {
     rounded as f64 / 100.0
 }
 
+/// Adds up per-bucket totals that come in parts (one per segment of the range).
+pub fn merge(parts: impl IntoIterator<Item = BucketTotal>) -> Vec<BucketTotal> {
+    let mut merged: Vec<BucketTotal> = Vec::new();
+    for part in parts {
+        match merged
+            .iter_mut()
+            .find(|total| total.phone_number == part.phone_number)
+        {
+            Some(total) => {
+                total.total_calls += part.total_calls;
+                total.total_duration_millis += part.total_duration_millis;
+            }
+            None => merged.push(part),
+        }
+    }
+    merged
+}
+
 /// Orders by total duration descending, then by call count descending, then by label ascending, and rounds.
 /// The order uses the exact totals, so buckets whose rounded minutes tie keep their true order.
 pub fn rows(mut totals: Vec<BucketTotal>) -> Vec<PhoneNumberRow> {
     totals.sort_by(|a, b| {
-        (Reverse(a.total_duration_millis), Reverse(a.total_calls), &a.phone_number).cmp(&(
-            Reverse(b.total_duration_millis),
-            Reverse(b.total_calls),
-            &b.phone_number,
-        ))
+        (
+            Reverse(a.total_duration_millis),
+            Reverse(a.total_calls),
+            &a.phone_number,
+        )
+            .cmp(&(
+                Reverse(b.total_duration_millis),
+                Reverse(b.total_calls),
+                &b.phone_number,
+            ))
     });
     totals
         .into_iter()
@@ -95,13 +118,17 @@ mod tests {
 
     #[test]
     fn serializes_as_plain_json_numbers() {
-        let json = serde_json::to_string(&rows(vec![total("+919876543210", 45, 12_150.0)])).unwrap();
+        let json =
+            serde_json::to_string(&rows(vec![total("+919876543210", 45, 12_150.0)])).unwrap();
         assert_eq!(
             json,
             r#"[{"phone_number":"+919876543210","total_calls":45,"total_duration_minutes":202.5,"total_duration_hours":3.38}]"#
         );
         let json = serde_json::to_string(&rows(vec![total("x", 1, 60.0 * 0.07)])).unwrap();
-        assert!(json.contains(r#""total_duration_minutes":0.07,"total_duration_hours":0.0"#), "{json}");
+        assert!(
+            json.contains(r#""total_duration_minutes":0.07,"total_duration_hours":0.0"#),
+            "{json}"
+        );
     }
 
     #[test]
@@ -116,7 +143,30 @@ mod tests {
         ]);
         let labels: Vec<_> = ordered.iter().map(|r| r.phone_number.as_str()).collect();
         // 600.001 s and 600 s both round to 10.00 min, yet the exact totals decide.
-        assert_eq!(labels, ["UNKNOWN_PLATFORM", "WEB_CALL", "c", "a", "b", "+1"]);
+        assert_eq!(
+            labels,
+            ["UNKNOWN_PLATFORM", "WEB_CALL", "c", "a", "b", "+1"]
+        );
+    }
+
+    #[test]
+    fn merges_parts_per_bucket() {
+        let merged = merge(vec![
+            total("WEB_CALL", 2, 1.5),
+            total("+1", 1, 10.0),
+            total("WEB_CALL", 3, 0.25),
+            total("UNKNOWN_PLATFORM", 1, 0.0),
+            total("+1", 4, 20.0),
+        ]);
+        assert_eq!(
+            merged,
+            vec![
+                total("WEB_CALL", 5, 1.75),
+                total("+1", 5, 30.0),
+                total("UNKNOWN_PLATFORM", 1, 0.0)
+            ]
+        );
+        assert!(merge(Vec::new()).is_empty());
     }
 
     #[test]

@@ -51,14 +51,44 @@ fn json<T: Serialize>(envelope: &Envelope<T>) -> String {
 
 impl Reply {
     pub fn report(data: &ReportData) -> Self {
-        let body = json(&Envelope { success: true, message: SUCCESS_MESSAGE, data: Some(data) });
-        Self { status: 200, headers: Vec::new(), body: Some(body) }
+        let body = json(&Envelope {
+            success: true,
+            message: SUCCESS_MESSAGE,
+            data: Some(data),
+        });
+        Self {
+            status: 200,
+            headers: Vec::new(),
+            body: Some(body),
+        }
     }
 
     pub fn error(error: &ApiError, request_id: &str) -> Self {
         let message = error.public_message(request_id);
-        let body = json(&Envelope::<()> { success: false, message: &message, data: None });
-        Self { status: error.status(), headers: error.headers(), body: Some(body) }
+        let body = json(&Envelope::<()> {
+            success: false,
+            message: &message,
+            data: None,
+        });
+        Self {
+            status: error.status(),
+            headers: error.headers(),
+            body: Some(body),
+        }
+    }
+
+    /// A fixed success envelope for the diagnostics routes.
+    pub fn diagnostic(message: &str) -> Self {
+        let body = json(&Envelope::<()> {
+            success: true,
+            message,
+            data: None,
+        });
+        Self {
+            status: 200,
+            headers: Vec::new(),
+            body: Some(body),
+        }
     }
 
     /// The answer to a CORS preflight: the allowed method and header, for any origin the policy admits.
@@ -66,8 +96,14 @@ impl Reply {
         Self {
             status: 204,
             headers: vec![
-                ("Access-Control-Allow-Methods", cors::ALLOW_METHODS.to_owned()),
-                ("Access-Control-Allow-Headers", cors::ALLOW_HEADERS.to_owned()),
+                (
+                    "Access-Control-Allow-Methods",
+                    cors::ALLOW_METHODS.to_owned(),
+                ),
+                (
+                    "Access-Control-Allow-Headers",
+                    cors::ALLOW_HEADERS.to_owned(),
+                ),
                 ("Access-Control-Max-Age", cors::MAX_AGE_SECONDS.to_owned()),
             ],
             body: None,
@@ -86,13 +122,19 @@ impl Reply {
         ]);
         if let Some(origin) = allow_origin {
             self.headers.push(("Access-Control-Allow-Origin", origin));
-            self.headers.push(("Access-Control-Expose-Headers", cors::EXPOSE_HEADERS.to_owned()));
+            self.headers.push((
+                "Access-Control-Expose-Headers",
+                cors::EXPOSE_HEADERS.to_owned(),
+            ));
         }
         self
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -108,7 +150,8 @@ mod tests {
 
     #[test]
     fn wraps_the_report_in_the_spec_envelope() {
-        let request = ReportRequest::from_query("user_email=Alice@Example.com", 1_793_491_200_000).unwrap();
+        let request =
+            ReportRequest::from_query("user_email=Alice@Example.com", 1_793_491_200_000).unwrap();
         let rows = vec![PhoneNumberRow {
             phone_number: "+919876543210".into(),
             total_calls: 45,
@@ -143,7 +186,10 @@ mod tests {
         );
         let reply = Reply::error(&ApiError::from(AuthError::UnknownKey), "r1");
         assert_eq!(reply.status, 401);
-        assert_eq!(reply.header("www-authenticate"), Some("Bearer error=\"invalid_token\""));
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some("Bearer error=\"invalid_token\"")
+        );
     }
 
     #[test]
@@ -165,8 +211,17 @@ mod tests {
         let reply = Reply::preflight().finish("r3", Some("https://a.io".into()));
         assert_eq!(reply.status, 204);
         assert_eq!(reply.body, None);
-        assert_eq!(reply.header("access-control-allow-origin"), Some("https://a.io"));
-        assert_eq!(reply.header("access-control-allow-headers"), Some("Authorization"));
-        assert_eq!(reply.header("access-control-allow-methods"), Some("GET, OPTIONS"));
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            Some("https://a.io")
+        );
+        assert_eq!(
+            reply.header("access-control-allow-headers"),
+            Some("Authorization")
+        );
+        assert_eq!(
+            reply.header("access-control-allow-methods"),
+            Some("GET, OPTIONS")
+        );
     }
 }

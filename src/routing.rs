@@ -5,15 +5,23 @@
 pub enum Route {
     /// `GET /admin/analytics/calls/by-phone-number`
     CallsByPhoneNumber,
+    /// `GET /__diagnostics/static`: a fixed answer with no KV or D1 work, the benchmarks' floor. Exists only
+    /// when the `DIAGNOSTICS` var is `on`.
+    DiagnosticsStatic,
 }
 
 impl Route {
-    const ALL: [Route; 1] = [Route::CallsByPhoneNumber];
+    const ALL: [Route; 2] = [Route::CallsByPhoneNumber, Route::DiagnosticsStatic];
 
     pub fn path(self) -> &'static str {
         match self {
             Route::CallsByPhoneNumber => "/admin/analytics/calls/by-phone-number",
+            Route::DiagnosticsStatic => "/__diagnostics/static",
         }
+    }
+
+    fn diagnostic(self) -> bool {
+        matches!(self, Route::DiagnosticsStatic)
     }
 
     /// The `Allow` header's value for this resource.
@@ -44,8 +52,12 @@ pub fn path_and_query(url: &str) -> (&str, &str) {
     (if path.is_empty() { "/" } else { path }, query)
 }
 
-pub fn dispatch(method: &str, path: &str) -> Dispatch {
-    let Some(route) = Route::ALL.into_iter().find(|route| route.path() == path) else {
+/// `diagnostics`: whether the diagnostics-only routes exist (the `DIAGNOSTICS` var is `on`).
+pub fn dispatch(method: &str, path: &str, diagnostics: bool) -> Dispatch {
+    let found = Route::ALL
+        .into_iter()
+        .find(|route| route.path() == path && (diagnostics || !route.diagnostic()));
+    let Some(route) = found else {
         return Dispatch::NotFound;
     };
     match method {
@@ -63,8 +75,14 @@ mod tests {
 
     #[test]
     fn splits_path_and_query() {
-        assert_eq!(path_and_query("https://a.io/x/y?b=1&c=%2B#f"), ("/x/y", "b=1&c=%2B"));
-        assert_eq!(path_and_query("http://127.0.0.1:8787/admin?"), ("/admin", ""));
+        assert_eq!(
+            path_and_query("https://a.io/x/y?b=1&c=%2B#f"),
+            ("/x/y", "b=1&c=%2B")
+        );
+        assert_eq!(
+            path_and_query("http://127.0.0.1:8787/admin?"),
+            ("/admin", "")
+        );
         assert_eq!(path_and_query("http://127.0.0.1:8787/"), ("/", ""));
         assert_eq!(path_and_query("http://127.0.0.1:8787"), ("/", ""));
         assert_eq!(path_and_query("https://a.io/p?q=a?b#c?d"), ("/p", "q=a?b"));
@@ -73,15 +91,49 @@ mod tests {
 
     #[test]
     fn dispatches_by_method_and_exact_path() {
-        assert_eq!(dispatch("GET", PATH), Dispatch::Handle(Route::CallsByPhoneNumber));
-        assert_eq!(dispatch("OPTIONS", PATH), Dispatch::Preflight(Route::CallsByPhoneNumber));
+        assert_eq!(
+            dispatch("GET", PATH, false),
+            Dispatch::Handle(Route::CallsByPhoneNumber)
+        );
+        assert_eq!(
+            dispatch("OPTIONS", PATH, false),
+            Dispatch::Preflight(Route::CallsByPhoneNumber)
+        );
         for method in ["POST", "PUT", "DELETE", "PATCH", "HEAD", "get"] {
-            assert_eq!(dispatch(method, PATH), Dispatch::MethodNotAllowed(Route::CallsByPhoneNumber));
+            assert_eq!(
+                dispatch(method, PATH, false),
+                Dispatch::MethodNotAllowed(Route::CallsByPhoneNumber)
+            );
         }
-        for path in ["/", "/admin/analytics/calls/by-phone-number/", "/admin/analytics/calls", "/ADMIN/analytics/calls/by-phone-number"] {
-            assert_eq!(dispatch("GET", path), Dispatch::NotFound, "{path}");
-            assert_eq!(dispatch("OPTIONS", path), Dispatch::NotFound, "{path}");
+        for path in [
+            "/",
+            "/admin/analytics/calls/by-phone-number/",
+            "/admin/analytics/calls",
+            "/ADMIN/analytics/calls/by-phone-number",
+        ] {
+            assert_eq!(dispatch("GET", path, false), Dispatch::NotFound, "{path}");
+            assert_eq!(
+                dispatch("OPTIONS", path, false),
+                Dispatch::NotFound,
+                "{path}"
+            );
         }
         assert_eq!(Route::CallsByPhoneNumber.allow(), "GET, OPTIONS");
+    }
+
+    #[test]
+    fn diagnostics_routes_exist_only_when_switched_on() {
+        assert_eq!(
+            dispatch("GET", "/__diagnostics/static", false),
+            Dispatch::NotFound
+        );
+        assert_eq!(
+            dispatch("GET", "/__diagnostics/static", true),
+            Dispatch::Handle(Route::DiagnosticsStatic)
+        );
+        assert_eq!(
+            dispatch("GET", PATH, true),
+            Dispatch::Handle(Route::CallsByPhoneNumber)
+        );
     }
 }

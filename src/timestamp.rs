@@ -89,7 +89,11 @@ pub fn format_millis(epoch_millis: i64) -> String {
     let year = if (0..=9999).contains(&year) {
         format!("{year:04}")
     } else {
-        format!("{}{:06}", if year < 0 { '-' } else { '+' }, year.unsigned_abs())
+        format!(
+            "{}{:06}",
+            if year < 0 { '-' } else { '+' },
+            year.unsigned_abs()
+        )
     };
     format!(
         "{year}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
@@ -110,7 +114,10 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn new(text: &'a str) -> Self {
-        Self { bytes: text.as_bytes(), at: 0 }
+        Self {
+            bytes: text.as_bytes(),
+            at: 0,
+        }
     }
 
     fn at_end(&self) -> bool {
@@ -177,7 +184,9 @@ impl<'a> Cursor<'a> {
                 if fraction.is_empty() || fraction.len() > 9 {
                     return Err(InvalidTimestamp);
                 }
-                let value = fraction.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+                let value = fraction
+                    .iter()
+                    .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
                 nanos = value * 10u32.pow(9 - fraction.len() as u32);
             }
         }
@@ -256,7 +265,10 @@ mod tests {
         }
         assert_eq!(millis("2026-11-01T00:00:00-08:00"), NOV_1 + 8 * 3_600_000);
         assert_eq!(millis("2026-11-01T00:00:00+05"), NOV_1 - 5 * 3_600_000);
-        assert_eq!(millis("2026-11-01T00:00:00.5-23:59"), NOV_1 + 86_340_000 + 500);
+        assert_eq!(
+            millis("2026-11-01T00:00:00.5-23:59"),
+            NOV_1 + 86_340_000 + 500
+        );
     }
 
     #[test]
@@ -273,7 +285,10 @@ mod tests {
     #[test]
     fn a_date_is_a_whole_utc_day() {
         let date = Timestamp::parse("2026-11-01").unwrap();
-        assert_eq!(date, Timestamp::Date(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()));
+        assert_eq!(
+            date,
+            Timestamp::Date(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap())
+        );
         assert_eq!(date.start_millis(), NOV_1);
         assert_eq!(date.end_millis(), NOV_1 + MILLIS_PER_DAY);
         let instant = Timestamp::parse("2026-11-01T00:00:00Z").unwrap();
@@ -286,7 +301,10 @@ mod tests {
         assert_eq!(millis("0000-01-01T00:00:00Z"), -62_167_219_200_000);
         let last = Timestamp::parse("9999-12-31").unwrap();
         assert_eq!(last.end_millis(), 253_402_300_800_000);
-        assert_eq!(millis("9999-12-31T23:59:59.999-23:59"), 253_402_300_800_000 + 86_340_000 - 1);
+        assert_eq!(
+            millis("9999-12-31T23:59:59.999-23:59"),
+            253_402_300_800_000 + 86_340_000 - 1
+        );
     }
 
     #[test]
@@ -334,16 +352,32 @@ mod tests {
         assert_eq!(format_millis(NOV_1), "2026-11-01T00:00:00.000Z");
         assert_eq!(format_millis(NOV_1 + 12_345), "2026-11-01T00:00:12.345Z");
         assert_eq!(format_millis(-1), "1969-12-31T23:59:59.999Z");
-        assert_eq!(format_millis(-62_135_596_800_000), "0001-01-01T00:00:00.000Z");
+        assert_eq!(
+            format_millis(-62_135_596_800_000),
+            "0001-01-01T00:00:00.000Z"
+        );
         // new Date(253402300800000).toISOString() === "+010000-01-01T00:00:00.000Z"
-        assert_eq!(format_millis(253_402_300_800_000), "+010000-01-01T00:00:00.000Z");
+        assert_eq!(
+            format_millis(253_402_300_800_000),
+            "+010000-01-01T00:00:00.000Z"
+        );
         // new Date(-62167219200001).toISOString() === "-000001-12-31T23:59:59.999Z"
-        assert_eq!(format_millis(-62_167_219_200_001), "-000001-12-31T23:59:59.999Z");
+        assert_eq!(
+            format_millis(-62_167_219_200_001),
+            "-000001-12-31T23:59:59.999Z"
+        );
     }
 
     #[test]
     fn round_trips_through_its_own_format() {
-        for ms in [0, NOV_1, NOV_1 + 999, -1, 253_402_300_799_999, -62_135_596_800_000] {
+        for ms in [
+            0,
+            NOV_1,
+            NOV_1 + 999,
+            -1,
+            253_402_300_799_999,
+            -62_135_596_800_000,
+        ] {
             assert_eq!(millis(&format_millis(ms)), ms);
         }
     }
