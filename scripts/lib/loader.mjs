@@ -23,8 +23,11 @@ function callUpsert(rows) {
   const set = CALL_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(", ");
   const mine = CALL_COLUMNS.slice(1).map((c) => `calls.${c}`).join(", ");
   const theirs = CALL_COLUMNS.slice(1).map((c) => `excluded.${c}`).join(", ");
+  // RETURNING lists the calls inserted or changed (an identical record is skipped): D1's meta.changes would
+  // also count the rollup rows the triggers write.
   return `INSERT INTO calls (${CALL_COLUMNS.join(", ")}) VALUES ${placeholders(rows, CALL_COLUMNS.length)}
-ON CONFLICT (id) DO UPDATE SET ${set} WHERE (${mine}) IS NOT (${theirs})`;
+ON CONFLICT (id) DO UPDATE SET ${set} WHERE (${mine}) IS NOT (${theirs})
+RETURNING id`;
 }
 
 function userUpsert(rows) {
@@ -134,7 +137,7 @@ export async function loadFile(db, path, { format, check, batchRows = DEFAULT_BA
           `${totals.done} records before it are loaded, and loading the file again is safe`,
       );
     }
-    const written = results.slice(userStatements).reduce((sum, r) => sum + (r.meta?.changes ?? 0), 0);
+    const written = results.slice(userStatements).reduce((sum, r) => sum + r.results.length, 0);
     totals.written += written;
     totals.unchanged += batch.length - written;
     totals.done += batch.length;

@@ -332,7 +332,7 @@ describe("the log", () => {
     assert.equal(line.path, ENDPOINT);
     assert.equal(line.status, 200);
     assert.equal(line.key, keys.admin.fingerprint);
-    assert.ok(line.d1_rows_read >= 14, `read ${line.d1_rows_read} rows`);
+    assert.ok(Number.isInteger(line.d1_rows_read) && line.d1_rows_read > 0, `read ${line.d1_rows_read} rows`);
     assert.ok(line.duration_ms >= 0);
   });
 

@@ -1,0 +1,129 @@
+// scripts/load.mjs against real local D1: idempotent reloads, bad lines, atomic batches, CSV and NDJSON.
+import assert from "node:assert/strict";
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ROOT, withBindings } from "../../scripts/lib/bindings.mjs";
+import { migrate, newStateDir, runExit } from "./harness.mjs";
+
+let state;
+before(async () => {
+  state = await newStateDir();
+  await migrate(state);
+});
+after(() => rm(state, { recursive: true, force: true }));
+
+const load = (file, ...args) => runExit("node", [join(ROOT, "scripts", "load.mjs"), file, "--persist-to", state, ...args]);
+const sql = (query, ...params) =>
+  withBindings({ persistTo: state }, async (env) => (await env.DB.prepare(query).bind(...params).all()).results);
+const count = async (where = "1") => (await sql(`SELECT COUNT(*) AS n FROM calls WHERE ${where}`))[0].n;
+async function file(name, lines) {
+  const path = join(state, name);
+  await writeFile(path, lines.join("\n") + "\n");
+  return path;
+}
+
+test("a CSV file loads once; loading it again writes nothing", async () => {
+  const csv = await file("calls.csv", [
+    "id,user_id,user_email,platform,platform_number,started_at,duration_seconds",
+    'csv-1,u-a,a@example.com,sip,"+1 555, ext ""9""",2026-01-01T00:00:00Z,60',
+    "csv-2,u-a,a@example.com,web,,1767225600000,1.5",
+    "",
+    "csv-3,u-b,b@example.com,pstn,   ,2026-01-01T05:30:00+05:30,0",
+  ]);
+  const first = await load(csv);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /3 records in 1 batch\(es\).*: 3 written, 0 already up to date/);
+  const rows = await sql("SELECT id, platform_number, started_at, duration_seconds, bucket FROM calls ORDER BY id");
+  assert.deepEqual(rows, [
+    { id: "csv-1", platform_number: '+1 555, ext "9"', started_at: 1767225600000, duration_seconds: 60, bucket: '+1 555, ext "9"' },
+    { id: "csv-2", platform_number: null, started_at: 1767225600000, duration_seconds: 1.5, bucket: "WEB_CALL" },
+    { id: "csv-3", platform_number: "   ", started_at: 1767225600000, duration_seconds: 0, bucket: "UNKNOWN_PLATFORM" },
+  ]);
+  const facts = await sql("SELECT COUNT(*) AS n, SUM(calls) AS calls FROM calls_by_day");
+  const again = await load(csv);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /: 0 written, 3 already up to date/);
+  assert.deepEqual(await sql("SELECT id, platform_number, started_at, duration_seconds, bucket FROM calls ORDER BY id"), rows);
+  assert.deepEqual(await sql("SELECT COUNT(*) AS n, SUM(calls) AS calls FROM calls_by_day"), facts);
+  assert.deepEqual(await sql("SELECT id, email FROM users ORDER BY id"), [
+    { id: "u-a", email: "a@example.com" },
+    { id: "u-b", email: "b@example.com" },
+  ]);
+});
+
+test("a changed record updates its call, and the rollups follow", async () => {
+  const ndjson = await file("update.ndjson", [
+    JSON.stringify({ id: "csv-2", user_id: "u-a", platform: "sip", platform_number: "+2", started_at: 1767225600000, duration_seconds: 30 }),
+  ]);
+  const result = await load(ndjson);
+  assert.match(result.stderr, /1 written, 0 already up to date/);
+  assert.deepEqual(await sql("SELECT bucket, calls, duration_ms FROM calls_by_day ORDER BY bucket"), [
+    { bucket: '+1 555, ext "9"', calls: 1, duration_ms: 60000 },
+    { bucket: "+2", calls: 1, duration_ms: 30000 },
+    { bucket: "UNKNOWN_PLATFORM", calls: 1, duration_ms: 0 },
+  ]);
+});
+
+test("bad lines are reported with their numbers and reasons, and nothing is loaded", async () => {
+  const before = await count();
+  const bad = await file("bad.ndjson", [
+    JSON.stringify({ id: "ok-1", user_id: "u-a", user_email: "a@example.com", platform: "sip", started_at: 1 }),
+    "{not json",
+    JSON.stringify({ id: "ok-2", user_id: "u-a", platform: "sip", started_at: 2, duration_seconds: -5 }),
+    JSON.stringify({ id: "ok-1", user_id: "u-a", platform: "sip", started_at: 3 }),
+    JSON.stringify({ id: "ok-3", user_id: "u-b", user_email: "a@example.com", platform: "sip", started_at: 4 }),
+    JSON.stringify({ id: "ok-4", user_id: "u-a", platform: "sip", started_at: "yesterday" }),
+  ]);
+  const result = await load(bad);
+  assert.equal(result.code, 1);
+  const reported = result.stderr.split("\n").filter((l) => l.startsWith(bad)).map((l) => l.slice(bad.length));
+  assert.match(reported[0], /^:2: not JSON: /);
+  assert.deepEqual(reported.slice(1), [
+    ":3: duration_seconds must be a number >= 0",
+    ':4: call id "ok-1" already on line 1',
+    ':5: user_email belongs to user "u-a" earlier in the file',
+    ":6: started_at must be epoch milliseconds or an RFC 3339 datetime with Z or an offset",
+  ]);
+  assert.match(result.stderr, /5 bad line\(s\); nothing was loaded \(--skip-invalid loads the good ones\)/);
+  assert.equal(await count(), before);
+
+  const skipping = await load(bad, "--skip-invalid");
+  assert.equal(skipping.code, 0, skipping.stderr);
+  assert.match(skipping.stderr, /1 records in 1 batch\(es\).*1 written.*5 bad line\(s\) skipped/);
+  assert.equal(await count("id LIKE 'ok-%'"), 1);
+});
+
+test("a bad CSV header stops the load at line 1", async () => {
+  const result = await load(await file("header.csv", ["id,user,platform,started_at", "a,b,c,0"]));
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /header\.csv:1: bad CSV header: unknown column\(s\) user/);
+  assert.match(result.stderr, /nothing was loaded/);
+});
+
+test("a batch D1 refuses is rolled back whole; earlier batches stay; fixing and reloading completes", async () => {
+  const lines = [1, 2, 3, 4, 5, 6].map((i) =>
+    JSON.stringify({ id: `fk-${i}`, user_id: i === 4 ? "u-nobody" : "u-a", platform: "sip", platform_number: "+9", started_at: 10_000 + i, duration_seconds: i }),
+  );
+  const path = await file("fk.ndjson", lines);
+  const result = await load(path, "--batch-rows", "2");
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /lines 3-4: D1 refused the batch \(.*FOREIGN KEY constraint failed.*\); it was rolled back, 2 records before it are loaded, and loading the file again is safe/);
+  assert.deepEqual((await sql("SELECT id FROM calls WHERE id LIKE 'fk-%' ORDER BY id")).map((r) => r.id), ["fk-1", "fk-2"]);
+  assert.deepEqual(await sql("SELECT calls FROM calls_by_hour WHERE bucket = '+9'"), [{ calls: 2 }], "rollups hold no trace of the refused batch");
+
+  lines[3] = JSON.stringify({ id: "fk-4", user_id: "u-new", user_email: "new@example.com", platform: "sip", platform_number: "+9", started_at: 10_004, duration_seconds: 4 });
+  const fixed = await load(await file("fk.ndjson", lines), "--batch-rows", "2");
+  assert.equal(fixed.code, 0, fixed.stderr);
+  assert.match(fixed.stderr, /6 records in 3 batch\(es\).*4 written, 2 already up to date/);
+  assert.deepEqual(await sql("SELECT calls, duration_ms FROM calls_by_hour WHERE bucket = '+9'"), [{ calls: 6, duration_ms: 21000 }]);
+});
+
+test("long loads report progress", async () => {
+  const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: `p-${i}`, user_id: "u-a", platform: "pstn", started_at: i * 1000 }));
+  const result = await load(await file("progress.ndjson", lines), "--batch-rows", "500");
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^loaded 3,000 \/ 3,000 records \(100%\), [\d,]+ records\/s$/m);
+  assert.match(result.stderr, /3000 records in 6 batch\(es\)/);
+  assert.equal(await count("id LIKE 'p-%'"), 3000);
+});

@@ -1,0 +1,77 @@
+// The loader's line parsing and checks (scripts/lib/records.mjs), without D1.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { csvHeader, lineParser, normalize, RecordError, splitCsvLine } from "../../scripts/lib/records.mjs";
+
+test("splits CSV lines with RFC 4180 quoting", () => {
+  assert.deepEqual(splitCsvLine("a,b,,d"), ["a", "b", "", "d"]);
+  assert.deepEqual(splitCsvLine('"a,1","say ""hi""",""'), ["a,1", 'say "hi"', ""]);
+  assert.deepEqual(splitCsvLine(""), [""]);
+  assert.deepEqual(splitCsvLine("x,"), ["x", ""]);
+  assert.throws(() => splitCsvLine('"open'), /unterminated quoted field/);
+  assert.throws(() => splitCsvLine('"a"b,c'), /text after a closing quote/);
+  assert.throws(() => splitCsvLine('a"b'), /a quote inside an unquoted field/);
+});
+
+test("the CSV header names known columns, each once, with the required ones", () => {
+  assert.deepEqual(csvHeader("\uFEFFid, user_id,platform,started_at"), ["id", "user_id", "platform", "started_at"]);
+  for (const [line, reason] of [
+    ["id,user_id,platform", /missing column\(s\) started_at/],
+    ["id,user_id,platform,started_at,duration", /unknown column\(s\) duration/],
+    ["id,id,user_id,platform,started_at", /column id appears twice/],
+  ]) {
+    assert.throws(() => csvHeader(line), (error) => error instanceof RecordError && error.fatal && reason.test(error.message));
+  }
+});
+
+test("normalizes a record and explains what is wrong with a bad one", () => {
+  const base = { id: "c1", user_id: "u1", platform: "sip", started_at: "1700000000000" };
+  assert.deepEqual(normalize(base), {
+    id: "c1",
+    user_id: "u1",
+    user_email: null,
+    platform: "sip",
+    platform_number: null,
+    started_at: 1_700_000_000_000,
+    duration_seconds: 0,
+  });
+  assert.equal(normalize({ ...base, started_at: "2026-11-01T05:30:00+05:30" }).started_at, Date.UTC(2026, 10, 1));
+  assert.equal(normalize({ ...base, started_at: "2026-11-01 00:00:00.250Z" }).started_at, Date.UTC(2026, 10, 1) + 250);
+  assert.equal(normalize({ ...base, duration_seconds: "12.5" }).duration_seconds, 12.5);
+  assert.equal(normalize({ ...base, platform_number: "  " }).platform_number, "  ", "kept as is: blank means missing");
+  assert.equal(normalize({ ...base, user_email: " A@x.io " }).user_email, "A@x.io");
+  for (const [change, reason] of [
+    [{ id: "" }, /^id is required$/],
+    [{ id: "   " }, /^id is blank$/],
+    [{ id: 7 }, /^id must be a string$/],
+    [{ user_id: undefined }, /^user_id is required$/],
+    [{ platform: null }, /^platform is required$/],
+    [{ started_at: "2026-11-01" }, /^started_at must be epoch milliseconds or an RFC 3339 datetime/],
+    [{ started_at: "2026-11-01T00:00:00" }, /^started_at must be/],
+    [{ started_at: "1.5" }, /^started_at must be/],
+    [{ started_at: "99999999999999999999" }, /whole number of milliseconds/],
+    [{ duration_seconds: "-1" }, /^duration_seconds must be a number >= 0$/],
+    [{ duration_seconds: "NaN" }, /duration_seconds/],
+    [{ duration_seconds: "ten" }, /duration_seconds/],
+    [{ user_email: "nope" }, /^user_email is not an email address$/],
+    [{ platform_number: "x".repeat(1025) }, /longer than 1024/],
+  ]) {
+    assert.throws(() => normalize({ ...base, ...change }), (error) => error instanceof RecordError && reason.test(error.message), JSON.stringify(change));
+  }
+});
+
+test("NDJSON lines are objects with known fields", () => {
+  const parse = lineParser("ndjson");
+  assert.equal(parse("   "), null);
+  assert.equal(parse('{"id":"c","user_id":"u","platform":"web","started_at":0}').platform, "web");
+  assert.throws(() => parse("[1]"), /not a JSON object/);
+  assert.throws(() => parse("{"), /not JSON/);
+  assert.throws(() => parse('{"id":"c","user_id":"u","platform":"web","started_at":0,"extra":1}'), /unknown field\(s\) extra/);
+});
+
+test("CSV lines follow their header", () => {
+  const parse = lineParser("csv");
+  assert.equal(parse("id,user_id,platform,platform_number,started_at"), null);
+  assert.equal(parse('c1,u1,sip,"+1 555",0').platform_number, "+1 555");
+  assert.throws(() => parse("c1,u1,sip,0"), /4 fields where the header has 5/);
+});
