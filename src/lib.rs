@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod cors;
 pub mod error;
+pub mod keycache;
 pub mod log;
 pub mod params;
 pub mod query;

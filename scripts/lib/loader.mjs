@@ -2,8 +2,8 @@
 //
 // - Idempotent on the call id: a record whose id exists updates that call, and only if something differs,
 //   so loading the same file twice writes nothing the second time.
-// - Within D1's limits: at most 100 bound parameters per statement (16 calls × 6 columns), and each
-//   batch is one D1 `batch()`, which D1 runs as a single transaction: a failing batch leaves nothing behind.
+// - Within D1's limits: one bound parameter per statement (the rows, as a JSON array of at most 90 KB), and
+//   each batch is one D1 `batch()`, which D1 runs as a single transaction: a failing batch leaves nothing.
 // - A bad line is reported with its line number and reason; by default nothing is written if any line is
 //   bad (`skipInvalid` loads the good ones).
 import { createReadStream } from "node:fs";
@@ -11,47 +11,51 @@ import { createInterface } from "node:readline";
 import { lineParser, RecordError } from "./records.mjs";
 
 const CALL_COLUMNS = ["id", "user_id", "platform", "platform_number", "started_at", "duration_seconds"];
-const CALLS_PER_STATEMENT = Math.floor(100 / CALL_COLUMNS.length); // 16
-const USERS_PER_STATEMENT = 50; // 2 parameters each
-export const DEFAULT_BATCH_ROWS = 800;
+// Rows travel as one bound JSON array per statement (read back with json_each), so a statement has a single
+// bound parameter and stays well under D1's 100 KB statement size.
+const MAX_JSON_BYTES = 90_000;
+export const DEFAULT_BATCH_ROWS = 2000;
 
-function placeholders(rows, width) {
-  return Array.from({ length: rows }, () => `(${Array(width).fill("?").join(", ")})`).join(", ");
-}
-
-function callUpsert(rows) {
-  const set = CALL_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(", ");
-  const mine = CALL_COLUMNS.slice(1).map((c) => `calls.${c}`).join(", ");
-  const theirs = CALL_COLUMNS.slice(1).map((c) => `excluded.${c}`).join(", ");
-  // RETURNING lists the calls inserted or changed (an identical record is skipped): D1's meta.changes would
-  // also count the rollup rows the triggers write.
-  return `INSERT INTO calls (${CALL_COLUMNS.join(", ")}) VALUES ${placeholders(rows, CALL_COLUMNS.length)}
-ON CONFLICT (id) DO UPDATE SET ${set} WHERE (${mine}) IS NOT (${theirs})
+const CALL_UPSERT = `INSERT INTO calls (${CALL_COLUMNS.join(", ")})
+SELECT ${CALL_COLUMNS.map((c) => `value ->> '${c}'`).join(", ")} FROM json_each(?1) WHERE true
+ON CONFLICT (id) DO UPDATE SET ${CALL_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}
+WHERE (${CALL_COLUMNS.slice(1).map((c) => `calls.${c}`).join(", ")}) IS NOT (${CALL_COLUMNS.slice(1).map((c) => `excluded.${c}`).join(", ")})
 RETURNING id`;
-}
+// RETURNING lists the calls inserted or changed (an identical record is skipped): D1's meta.changes would
+// also count the rollup rows the triggers write.
 
-function userUpsert(rows) {
-  return `INSERT INTO users (id, email) VALUES ${placeholders(rows, 2)}
+const USER_UPSERT = `INSERT INTO users (id, email)
+SELECT value ->> 0, value ->> 1 FROM json_each(?1) WHERE true
 ON CONFLICT (id) DO UPDATE SET email = excluded.email WHERE users.email IS NOT excluded.email`;
-}
 
-function chunks(items, size) {
-  const out = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+/** Splits items into JSON arrays of at most MAX_JSON_BYTES each. */
+function jsonChunks(items) {
+  const chunks = [];
+  let chunk = [];
+  let bytes = 2;
+  for (const item of items) {
+    const json = JSON.stringify(item);
+    const size = Buffer.byteLength(json) + 1;
+    if (chunk.length && bytes + size > MAX_JSON_BYTES) {
+      chunks.push(`[${chunk.join(",")}]`);
+      chunk = [];
+      bytes = 2;
+    }
+    chunk.push(json);
+    bytes += size;
+  }
+  if (chunk.length) chunks.push(`[${chunk.join(",")}]`);
+  return chunks;
 }
 
 /** The statements that write one batch: its users first (calls reference them), then its calls. */
 export function batchStatements(db, records) {
   const users = new Map();
   for (const r of records) if (r.user_email !== null) users.set(r.user_id, r.user_email);
-  const statements = chunks([...users], USERS_PER_STATEMENT).map((group) =>
-    db.prepare(userUpsert(group.length)).bind(...group.flat()),
-  );
-  for (const group of chunks(records, CALLS_PER_STATEMENT)) {
-    statements.push(db.prepare(callUpsert(group.length)).bind(...group.flatMap((r) => CALL_COLUMNS.map((c) => r[c]))));
-  }
-  return { statements, userStatements: chunks([...users], USERS_PER_STATEMENT).length };
+  const userStatements = jsonChunks([...users]).map((json) => db.prepare(USER_UPSERT).bind(json));
+  const calls = records.map((r) => Object.fromEntries(CALL_COLUMNS.map((c) => [c, r[c]])));
+  const callStatements = jsonChunks(calls).map((json) => db.prepare(CALL_UPSERT).bind(json));
+  return { statements: [...userStatements, ...callStatements], userStatements: userStatements.length };
 }
 
 async function* numberedLines(path) {

@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// The benchmark: for each dataset size, load the calls into a fresh local D1, serve the built worker with
+// `wrangler dev` (DIAGNOSTICS=on, for strategy=raw and the static route), and for each scenario measure the
+// D1 rows one request reads (from the worker's log line) and p50/p99 latency under concurrent load (wrk).
+// Prints a table, the targets of issue #3, and the wasm size. Not part of the test run.
+//
+//   node bench/run.mjs [--sizes 10000,100000,1000000] [--duration 10] [--connections 16] [--threads 2]
+//
+// Needs wrk (apt-get install wrk) and a built worker (scripts/build.sh).
+import { execFileSync, spawn } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT } from "../scripts/lib/bindings.mjs";
+import { createKeys, ENDPOINT, migrate, newStateDir, request, run, startWorker } from "../tests/e2e/harness.mjs";
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "10000,100000,1000000" },
+    duration: { type: "string", default: "10" },
+    connections: { type: "string", default: "16" },
+    threads: { type: "string", default: "2" },
+  },
+});
+const SIZES = values.sizes.split(",").map(Number);
+const DAY = 86_400_000;
+
+try {
+  execFileSync("wrk", ["--version"], { stdio: "ignore" });
+} catch (error) {
+  if (error.code === "ENOENT") {
+    console.error("bench: wrk is missing (apt-get install wrk)");
+    process.exit(2);
+  }
+}
+
+const log = (message) => console.error(`[bench] ${message}`);
+
+/** Runs wrk against a URL; returns { p50, p99 } in ms, requests/s and the count of non-2xx answers. */
+function wrk(url, key) {
+  return new Promise((resolve, reject) => {
+    const args = ["-t", values.threads, "-c", values.connections, "-d", `${values.duration}s`, "--latency", "--timeout", "30s"];
+    if (key) args.push("-H", `Authorization: Bearer ${key}`);
+    const child = spawn("wrk", [...args, url]);
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`wrk failed:\n${out}`));
+      const toMs = (value, unit) => Number(value) * { us: 0.001, ms: 1, s: 1000, m: 60000 }[unit];
+      const percentile = (p) => {
+        const match = out.match(new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m"));
+        return match ? toMs(match[1], match[2]) : NaN;
+      };
+      const errors =
+        Number(out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0) +
+        (out.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/)?.slice(1).reduce((s, n) => s + Number(n), 0) ?? 0);
+      resolve({
+        p50: percentile(50),
+        p99: percentile(99),
+        rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]),
+        requests: Number(out.match(/(\d+) requests in/)?.[1]),
+        errors,
+      });
+    });
+    child.on("error", reject);
+  });
+}
+
+async function rowsRead(worker, path, key) {
+  const response = await request(worker.base, path, { key });
+  if (response.status !== 200) throw new Error(`${path}: ${response.status} ${response.text}`);
+  const id = response.headers.get("x-request-id");
+  for (let i = 0; i < 40; i++) {
+    const line = worker.logLines().find((l) => l.request_id === id);
+    if (line) return { rows: line.d1_rows_read, body: response.body };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no log line for ${id}`);
+}
+
+const results = [];
+
+for (const size of SIZES) {
+  const state = await newStateDir();
+  await migrate(state);
+  const file = join(state, "calls.ndjson");
+  log(`${size.toLocaleString("en")} calls: generating and loading`);
+  await new Promise((resolve, reject) => {
+    const out = spawn("bash", ["-c", `node "${join(ROOT, "bench", "data.mjs")}" --calls ${size} > "${file}"`], { stdio: "inherit" });
+    out.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`data.mjs exited ${code}`))));
+  });
+  const loadStarted = Date.now();
+  await run("node", [join(ROOT, "scripts", "load.mjs"), file, "--persist-to", state, "--quiet"]);
+  const loadSeconds = (Date.now() - loadStarted) / 1000;
+  log(`loaded in ${loadSeconds.toFixed(1)} s (${Math.round(size / loadSeconds).toLocaleString("en")} calls/s)`);
+  const { admin } = await createKeys(state, { admin: { role: "super_admin" } });
+  const worker = await startWorker(state, { vars: { DIAGNOSTICS: "on" } });
+  try {
+    const now = Date.now();
+    const scenarios = [
+      ["30 days, all tenants", ""],
+      ["30 days, one tenant", "user_email=tenant7@bench.example"],
+      ["365 days, all tenants", `start_date=${new Date(now - 365 * DAY).toISOString()}`],
+      ["2 hours, all tenants", `start_date=${new Date(now - 2 * 3_600_000).toISOString()}`],
+    ];
+    const staticPath = "/__diagnostics/static";
+    await request(worker.base, staticPath); // warm up
+    results.push({ size, scenario: "static route (no KV, no D1)", strategy: "-", rows: 0, loadSeconds, ...(await wrk(worker.base + staticPath)) });
+    log(`${size}: static done`);
+    for (const [scenario, query] of scenarios) {
+      const answers = {};
+      for (const strategy of ["rollups", "raw"]) {
+        const path = `${ENDPOINT}?${query}${query ? "&" : ""}strategy=${strategy}`;
+        const { rows, body } = await rowsRead(worker, path, admin.key);
+        answers[strategy] = JSON.stringify(body.data.phone_numbers);
+        results.push({ size, scenario, strategy, rows, loadSeconds, ...(await wrk(worker.base + path, admin.key)) });
+        log(`${size}: ${scenario}, ${strategy} done`);
+      }
+      if (answers.rollups !== answers.raw) throw new Error(`${size}, ${scenario}: rollups and raw disagree`);
+    }
+  } finally {
+    await worker.stop();
+  }
+}
+
+// ---- report ----
+const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+const header = ["calls", "scenario", "strategy", "D1 rows read", "p50 ms", "p99 ms", "req/s", "errors"];
+const rows = results.map((r) => [
+  r.size.toLocaleString("en"),
+  r.scenario,
+  r.strategy,
+  r.rows.toLocaleString("en"),
+  fmt(r.p50, 2),
+  fmt(r.p99, 2),
+  fmt(r.rps, 0),
+  String(r.errors),
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+console.log(line(header));
+console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+for (const row of rows) console.log(line(row));
+
+const find = (size, scenario, strategy) => results.find((r) => r.size === size && r.scenario === scenario && r.strategy === strategy);
+const largest = Math.max(...SIZES);
+const smallest = Math.min(...SIZES);
+const month = "30 days, all tenants";
+const big = find(largest, month, "rollups");
+const small = find(smallest, month, "rollups");
+const raw = find(largest, month, "raw");
+const floor = find(largest, "static route (no KV, no D1)", "-");
+console.log("");
+const check = (ok, text) => console.log(`${ok ? "MET    " : "NOT MET"}  ${text}`);
+check(big.rows <= 10_000, `rows read, 30 days at ${largest.toLocaleString("en")} calls: ${big.rows.toLocaleString("en")} (target <= 10,000; raw reads ${raw.rows.toLocaleString("en")})`);
+check(big.p50 <= 2 * small.p50, `p50, 30 days: ${fmt(big.p50, 2)} ms at ${largest.toLocaleString("en")} calls vs ${fmt(small.p50, 2)} ms at ${smallest.toLocaleString("en")} (target <= 2x: ${fmt(big.p50 / small.p50, 2)}x)`);
+check(raw.p50 >= 10 * big.p50, `p50, 30 days at ${largest.toLocaleString("en")} calls: raw GROUP BY ${fmt(raw.p50, 2)} ms vs rollups ${fmt(big.p50, 2)} ms (target >= 10x: ${fmt(raw.p50 / big.p50, 1)}x)`);
+check(big.p50 <= 3 * floor.p50, `p50, 30 days at ${largest.toLocaleString("en")} calls vs the static route: ${fmt(big.p50, 2)} ms vs ${fmt(floor.p50, 2)} ms (target <= 3x: ${fmt(big.p50 / floor.p50, 2)}x)`);
+console.log("");
+console.log(execFileSync("bash", [join(ROOT, "scripts", "size.sh")], { encoding: "utf8" }).trim());
+const wranglerVersion = execFileSync(join(ROOT, "node_modules", ".bin", "wrangler"), ["--version"], { encoding: "utf8" }).trim();
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; wrangler ${wranglerVersion}; ` +
+    `wrk -t${values.threads} -c${values.connections} -d${values.duration}s on the same machine`,
+);
+console.log(`load (scripts/load.mjs): ${[...new Set(results.map((r) => r.size))].map((s) => `${s.toLocaleString("en")} calls in ${fmt(results.find((r) => r.size === s).loadSeconds)} s`).join(", ")}`);
