@@ -1,5 +1,5 @@
-//! Runs the [`query`](crate::query) statements in D1 as one batch (one round trip), through a Sessions API
-//! session whose first read may be served by the nearest read replica.
+//! Runs the [`query`](crate::query) statement in D1, through a Sessions API session whose first read may be
+//! served by the nearest read replica.
 
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -16,44 +16,37 @@ struct Row {
     duration_ms: u64,
 }
 
-/// Every statement's per-bucket rows (not yet merged), and the number of rows D1 read for them.
+/// Per-bucket totals, and the number of rows D1 read to produce them.
 pub async fn bucket_totals(
     db: &D1Database,
-    statements: &[Statement],
+    statement: &Statement,
 ) -> Result<(Vec<BucketTotal>, u64), ApiError> {
     let failed = |e: worker::Error| ApiError::internal("D1 query failed", describe(e));
     let session = db
         .with_session_constraint(D1SessionConstraint::FirstUnconstrained)
         .map_err(failed)?;
-    let prepared = statements
-        .iter()
-        .map(|statement| {
-            session
-                .prepare(&statement.sql)
-                .bind(&js_params(&statement.params))
-        })
-        .collect::<Result<Vec<_>, _>>()
+    let result = session
+        .prepare(&statement.sql)
+        .bind(&js_params(&statement.params))
+        .map_err(failed)?
+        .all()
+        .await
         .map_err(failed)?;
-    let mut totals = Vec::new();
-    let mut rows_read = 0;
-    for result in session.batch(prepared).await.map_err(failed)? {
-        rows_read += result
-            .meta()
-            .map_err(failed)?
-            .and_then(|m| m.rows_read)
-            .unwrap_or(0) as u64;
-        totals.extend(
-            result
-                .results::<Row>()
-                .map_err(failed)?
-                .into_iter()
-                .map(|row| BucketTotal {
-                    phone_number: row.bucket,
-                    total_calls: row.calls,
-                    total_duration_millis: row.duration_ms,
-                }),
-        );
-    }
+    let rows_read = result
+        .meta()
+        .map_err(failed)?
+        .and_then(|m| m.rows_read)
+        .unwrap_or(0) as u64;
+    let totals = result
+        .results::<Row>()
+        .map_err(failed)?
+        .into_iter()
+        .map(|row| BucketTotal {
+            phone_number: row.bucket,
+            total_calls: row.calls,
+            total_duration_millis: row.duration_ms,
+        })
+        .collect();
     Ok((totals, rows_read))
 }
 

@@ -109,11 +109,11 @@ async fn calls_by_phone_number(
     let db = env
         .d1("DB")
         .map_err(|e| ApiError::internal("D1 binding DB", e))?;
-    let (parts, rows_read) = database::bucket_totals(&db, &query::statements(&request)).await?;
+    let (totals, rows_read) = database::bucket_totals(&db, &query::statement(&request)).await?;
     trace.d1_rows_read += rows_read;
     Ok(Reply::report(&ReportData::new(
         &request,
-        report::rows(report::merge(parts)),
+        report::rows(totals),
     )))
 }
 

@@ -1,4 +1,4 @@
-//! Which rows answer a request, as SQL: the coarsest rollups that fit inside the range
+//! Which rows answer a request, as one SQL statement: the coarsest rollups that fit inside the range
 //! (whole UTC months, then days, then hours, from migrations/0002) and raw calls only for the partial hours
 //! at its edges. So a request reads a number of rows that grows with the buckets and the length of the range,
 //! not with the number of calls. Every part sums exact integer milliseconds, so the answer is exactly the
@@ -152,10 +152,12 @@ pub fn plan(start: i64, end: i64) -> Vec<Segment> {
     segments
 }
 
-/// The statements answering `request`, one per segment, for one D1 batch (D1 allows at most five terms in
-/// a compound SELECT, so the parts are not UNIONed). Each yields one row per bucket with its `calls` and
-/// `duration_ms`; the caller adds them up per bucket.
-pub fn statements(request: &ReportRequest) -> Vec<Statement> {
+/// D1 allows at most five terms in a compound SELECT, so the segments (up to seven) are UNIONed in groups of
+/// at most four, and the groups UNIONed in turn.
+const MAX_COMPOUND_TERMS: usize = 4;
+
+/// The one statement answering `request`: a row per bucket with its `calls` and `duration_ms`.
+pub fn statement(request: &ReportRequest) -> Statement {
     let (start, end) = (request.range.start_millis(), request.range.end_millis());
     let segments = match request.strategy {
         Strategy::Rollups => plan(start, end),
@@ -165,15 +167,8 @@ pub fn statements(request: &ReportRequest) -> Vec<Statement> {
             end,
         }],
     };
-    segments
-        .iter()
-        .map(|segment| segment_statement(segment, request))
-        .collect()
-}
-
-fn segment_statement(segment: &Segment, request: &ReportRequest) -> Statement {
     let mut params = Vec::new();
-    // ?1 is the user's email when there is one (always bound, never spliced); then the two bounds.
+    // ?1 is the user's email when there is one (always bound, never spliced); each segment adds its bounds.
     let user = match &request.user_email {
         Some(email) => {
             params.push(Param::Text(email.as_str().to_owned()));
@@ -181,19 +176,32 @@ fn segment_statement(segment: &Segment, request: &ReportRequest) -> Statement {
         }
         None => "",
     };
-    params.extend([Param::Millis(segment.start), Param::Millis(segment.end)]);
-    let (lo, hi) = (params.len() - 1, params.len());
-    let table = segment.source.table(request.user_email.is_some());
-    let sql = match segment.source {
-        Source::Calls => format!(
-            "SELECT bucket, COUNT(*) AS calls, SUM(duration_ms) AS duration_ms FROM {table} \
-             WHERE {user}started_at >= ?{lo} AND started_at < ?{hi} GROUP BY bucket"
-        ),
-        _ => format!(
-            "SELECT bucket, SUM(calls) AS calls, SUM(duration_ms) AS duration_ms FROM {table} \
-             WHERE {user}period_start >= ?{lo} AND period_start < ?{hi} GROUP BY bucket"
-        ),
-    };
+    let parts: Vec<String> = segments
+        .iter()
+        .map(|segment| {
+            params.extend([Param::Millis(segment.start), Param::Millis(segment.end)]);
+            let (lo, hi) = (params.len() - 1, params.len());
+            let table = segment.source.table(request.user_email.is_some());
+            match segment.source {
+                Source::Calls => format!(
+                    "SELECT bucket, COUNT(*) AS calls, SUM(duration_ms) AS duration_ms FROM {table} \
+                     WHERE {user}started_at >= ?{lo} AND started_at < ?{hi} GROUP BY bucket"
+                ),
+                _ => format!(
+                    "SELECT bucket, calls, duration_ms FROM {table} \
+                     WHERE {user}period_start >= ?{lo} AND period_start < ?{hi}"
+                ),
+            }
+        })
+        .collect();
+    let groups: Vec<String> = parts
+        .chunks(MAX_COMPOUND_TERMS)
+        .map(|group| format!("SELECT * FROM ({})", group.join(" UNION ALL ")))
+        .collect();
+    let sql = format!(
+        "SELECT bucket, SUM(calls) AS calls, SUM(duration_ms) AS duration_ms FROM ({}) GROUP BY bucket",
+        groups.join(" UNION ALL ")
+    );
     Statement { sql, params }
 }
 
@@ -384,29 +392,28 @@ mod tests {
     }
 
     #[test]
-    fn builds_one_statement_per_segment() {
+    fn builds_one_statement_with_numbered_parameters() {
         let request = ReportRequest::from_query(
             "start_date=2026-01-30T10:15:00Z&end_date=2026-01-31T00:00:00Z",
             0,
         )
         .unwrap();
-        let mut statements = statements(&request);
-        statements.sort_by_key(|s| s.sql.len());
+        let statement = statement(&request);
         assert_eq!(
-            statements,
+            statement.sql,
+            "SELECT bucket, SUM(calls) AS calls, SUM(duration_ms) AS duration_ms FROM (SELECT * FROM (\
+             SELECT bucket, COUNT(*) AS calls, SUM(duration_ms) AS duration_ms FROM calls \
+             WHERE started_at >= ?1 AND started_at < ?2 GROUP BY bucket UNION ALL \
+             SELECT bucket, calls, duration_ms FROM calls_by_hour \
+             WHERE period_start >= ?3 AND period_start < ?4)) GROUP BY bucket"
+        );
+        assert_eq!(
+            statement.params,
             vec![
-                Statement {
-                    sql: "SELECT bucket, COUNT(*) AS calls, SUM(duration_ms) AS duration_ms FROM calls \
-                          WHERE started_at >= ?1 AND started_at < ?2 GROUP BY bucket"
-                        .into(),
-                    params: vec![Param::Millis(at("2026-01-30T10:15:00Z")), Param::Millis(at("2026-01-30T11:00:00Z"))],
-                },
-                Statement {
-                    sql: "SELECT bucket, SUM(calls) AS calls, SUM(duration_ms) AS duration_ms FROM calls_by_hour \
-                          WHERE period_start >= ?1 AND period_start < ?2 GROUP BY bucket"
-                        .into(),
-                    params: vec![Param::Millis(at("2026-01-30T11:00:00Z")), Param::Millis(at("2026-01-31T00:00:00Z"))],
-                },
+                Param::Millis(at("2026-01-30T10:15:00Z")),
+                Param::Millis(at("2026-01-30T11:00:00Z")),
+                Param::Millis(at("2026-01-30T11:00:00Z")),
+                Param::Millis(at("2026-01-31T00:00:00Z")),
             ]
         );
     }
@@ -418,31 +425,30 @@ mod tests {
             0,
         )
         .unwrap();
-        let statements = statements(&request);
-        assert_eq!(statements.len(), 5);
-        let all_sql: String = statements.iter().map(|s| s.sql.as_str()).collect();
-        for statement in &statements {
-            assert_eq!(statement.params[0], Param::Text("Alice@Example.com".into()));
-            assert_eq!(statement.params.len(), 3);
-            assert!(statement
-                .sql
-                .contains("WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND "));
-            assert!(
-                statement.sql.contains(" >= ?2 AND ")
-                    && statement.sql.contains(" < ?3 GROUP BY bucket")
-            );
-        }
+        let statement = statement(&request);
+        assert_eq!(statement.params[0], Param::Text("Alice@Example.com".into()));
+        assert_eq!(statement.params.len(), 1 + 2 * 5);
+        let filter = "WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND ";
+        assert_eq!(statement.sql.matches(filter).count(), 5);
         for table in [
             "FROM calls ",
             "FROM user_calls_by_month",
             "FROM user_calls_by_day",
             "FROM user_calls_by_hour",
         ] {
-            assert!(all_sql.contains(table), "{table} in {all_sql}");
+            assert!(
+                statement.sql.contains(table),
+                "{table} in {}",
+                statement.sql
+            );
         }
-        assert!(!all_sql.contains("FROM calls_by_"), "{all_sql}");
         assert!(
-            !all_sql.contains("Alice"),
+            !statement.sql.contains("FROM calls_by_"),
+            "{}",
+            statement.sql
+        );
+        assert!(
+            !statement.sql.contains("Alice"),
             "the email is bound, never spliced"
         );
     }
@@ -451,31 +457,32 @@ mod tests {
     fn raw_reads_every_call_in_the_range() {
         let query = "start_date=2025-01-01&end_date=2025-12-31&strategy=raw";
         let request = ReportRequest::from_query_with_diagnostics(query, 0).unwrap();
-        let statements = statements(&request);
-        assert_eq!(statements.len(), 1);
+        let statement = statement(&request);
         assert_eq!(
-            statements[0].params,
+            statement.params,
             vec![
                 Param::Millis(at("2025-01-01")),
                 Param::Millis(at("2026-01-01"))
             ]
         );
-        assert!(statements[0]
+        assert!(statement
             .sql
-            .contains("FROM calls WHERE started_at >= ?1 AND started_at < ?2"));
+            .contains("FROM calls WHERE started_at >= ?1 AND started_at < ?2 GROUP BY bucket"));
+        assert!(!statement.sql.contains("calls_by_"));
     }
 
     #[test]
-    fn the_widest_range_is_seven_small_statements() {
+    fn the_widest_range_stays_within_d1_limits() {
         let request = ReportRequest::from_query(
             "start_date=0001-01-01T00:00:00.001Z&end_date=9999-12-31T23:59:59.999Z&user_email=a@b.io",
             0,
         )
         .unwrap();
-        let statements = statements(&request);
-        assert_eq!(statements.len(), 7);
-        assert!(statements
-            .iter()
-            .all(|s| s.params.len() == 3 && s.sql.len() < 300));
+        let statement = statement(&request);
+        assert_eq!(statement.params.len(), 1 + 2 * 7);
+        assert!(statement.sql.len() < 3_000);
+        // Seven segments: two compound SELECTs of four and three terms, and one of two groups.
+        assert_eq!(statement.sql.matches(" UNION ALL ").count(), 3 + 2 + 1);
+        assert_eq!(statement.sql.matches("SELECT * FROM (").count(), 2);
     }
 }

@@ -37,24 +37,6 @@ fn hundredths(millis: u64, unit: u64) -> f64 {
     rounded as f64 / 100.0
 }
 
-/// Adds up per-bucket totals that come in parts (one per segment of the range).
-pub fn merge(parts: impl IntoIterator<Item = BucketTotal>) -> Vec<BucketTotal> {
-    let mut merged: Vec<BucketTotal> = Vec::new();
-    for part in parts {
-        match merged
-            .iter_mut()
-            .find(|total| total.phone_number == part.phone_number)
-        {
-            Some(total) => {
-                total.total_calls += part.total_calls;
-                total.total_duration_millis += part.total_duration_millis;
-            }
-            None => merged.push(part),
-        }
-    }
-    merged
-}
-
 /// Orders by total duration descending, then by call count descending, then by label ascending, and rounds.
 /// The order uses the exact totals, so buckets whose rounded minutes tie keep their true order.
 pub fn rows(mut totals: Vec<BucketTotal>) -> Vec<PhoneNumberRow> {
@@ -147,26 +129,6 @@ mod tests {
             labels,
             ["UNKNOWN_PLATFORM", "WEB_CALL", "c", "a", "b", "+1"]
         );
-    }
-
-    #[test]
-    fn merges_parts_per_bucket() {
-        let merged = merge(vec![
-            total("WEB_CALL", 2, 1.5),
-            total("+1", 1, 10.0),
-            total("WEB_CALL", 3, 0.25),
-            total("UNKNOWN_PLATFORM", 1, 0.0),
-            total("+1", 4, 20.0),
-        ]);
-        assert_eq!(
-            merged,
-            vec![
-                total("WEB_CALL", 5, 1.75),
-                total("+1", 5, 30.0),
-                total("UNKNOWN_PLATFORM", 1, 0.0)
-            ]
-        );
-        assert!(merge(Vec::new()).is_empty());
     }
 
     #[test]
