@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # README's second command: every test. Host unit tests of the pure Rust modules, unit tests of the
-# tools, then end-to-end tests of the built worker in wrangler dev with real local D1 and KV.
+# tools, end-to-end tests of the built worker in wrangler dev with real local D1 and KV, and browser tests
+# of the admin page in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false
 
-bash scripts/toolchain.sh
+bash scripts/toolchain.sh --browser
 cargo test --locked
 bash scripts/build.sh
 node --test --test-concurrency=1 tests/*/*.test.mjs

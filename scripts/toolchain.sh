@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing the worker need, skipping whatever is already there:
-# the wasm32 target, worker-build and wasm-bindgen-cli at the versions Cargo.lock names, and the npm
-# packages package-lock.json pins (wrangler with workerd, binaryen's wasm-opt, esbuild).
+# the wasm32 target, worker-build and wasm-bindgen-cli at the versions Cargo.lock names, Debian's Chromium
+# (with --browser, for the browser tests), and the npm packages package-lock.json pins (wrangler with workerd, binaryen's wasm-opt,
+# esbuild, playwright-core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -27,6 +28,18 @@ bindgen=$(locked wasm-bindgen)
 [[ "$(wasm-bindgen --version 2>/dev/null)" == "wasm-bindgen $bindgen" ]] || install_crate wasm-bindgen-cli "$bindgen"
 worker=$(locked worker)
 [[ "$(worker-build --version 2>/dev/null)" == "$worker" ]] || install_crate worker-build "$worker"
+
+# With --browser: Debian's Chromium for the browser tests (playwright-core drives it; nothing downloads a
+# browser).
+if [[ "${1:-}" == "--browser" && -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null; then
+  sudo=""
+  [[ "$(id -u)" == 0 ]] || sudo="sudo"
+  if [[ -n "$sudo" ]] && ! command -v sudo >/dev/null; then
+    echo "toolchain: the browser tests need Chromium: apt-get install chromium (or set CHROMIUM_PATH)" >&2
+    exit 1
+  fi
+  $sudo apt-get install -y -q chromium || { $sudo apt-get update -q && $sudo apt-get install -y -q chromium; }
+fi
 
 stamp=node_modules/.package-lock.sha256
 if [[ "$(cat "$stamp" 2>/dev/null)" != "$(sha256sum package-lock.json)" ]]; then

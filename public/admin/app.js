@@ -1,0 +1,194 @@
+// The admin page: filters in the URL, the key in session storage, the API's answer as a table, a chart and
+// a CSV file. Works from the worker's own origin or from any origin the API allows (ALLOWED_ORIGINS).
+const ENDPOINT = "/admin/analytics/calls/by-phone-number";
+const KEY_STORAGE = "callAnalytics.apiKey";
+const FILTERS = ["start_date", "end_date", "user_email"];
+
+const $ = (id) => document.getElementById(id);
+let current = null; // the last successful answer's data
+
+function apiBase() {
+  const value = $("api").value.trim().replace(/\/+$/, "");
+  return value || location.origin;
+}
+
+/** The page URL carries the API base and the filters (never the key), so a view can be shared. */
+function saveFiltersToUrl() {
+  const params = new URLSearchParams();
+  const api = $("api").value.trim();
+  if (api) params.set("api", api);
+  for (const name of FILTERS) {
+    const value = $(name).value.trim();
+    if (value) params.set(name, value);
+  }
+  const query = params.toString();
+  history.replaceState(null, "", query ? `?${query}` : location.pathname);
+}
+
+function loadFiltersFromUrl() {
+  const params = new URLSearchParams(location.search);
+  $("api").value = params.get("api") ?? "";
+  for (const name of FILTERS) $(name).value = params.get(name) ?? "";
+}
+
+function setBusy(busy) {
+  $("submit").disabled = busy;
+  $("results").setAttribute("aria-busy", String(busy));
+  $("status").textContent = busy ? "Loading…" : "";
+}
+
+function showError(message) {
+  const error = $("error");
+  error.textContent = message;
+  error.hidden = false;
+}
+
+function clearError() {
+  $("error").hidden = true;
+  $("error").textContent = "";
+}
+
+const integer = (n) => n.toLocaleString("en");
+const decimal = (n) => n.toLocaleString("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const round2 = (n) => Math.round(n * 100) / 100;
+
+function cell(tag, text, className) {
+  const element = document.createElement(tag);
+  element.textContent = text;
+  if (className) element.className = className;
+  return element;
+}
+
+function renderTable(rows) {
+  const body = $("table").tBodies[0];
+  body.replaceChildren(
+    ...rows.map((row) => {
+      const tr = document.createElement("tr");
+      const th = cell("th", row.phone_number);
+      th.scope = "row";
+      tr.append(th, cell("td", integer(row.total_calls), "num"), cell("td", decimal(row.total_duration_minutes), "num"), cell("td", decimal(row.total_duration_hours), "num"));
+      return tr;
+    }),
+  );
+  const total = (field) => rows.reduce((sum, row) => sum + row[field], 0);
+  const foot = $("table").tFoot;
+  foot.querySelector('[data-total="calls"]').textContent = integer(total("total_calls"));
+  foot.querySelector('[data-total="minutes"]').textContent = decimal(round2(total("total_duration_minutes")));
+  foot.querySelector('[data-total="hours"]').textContent = decimal(round2(total("total_duration_hours")));
+}
+
+/** Horizontal bars, one line per bucket in the API's order: readable with 50 buckets and on a phone. */
+function renderChart(rows) {
+  const max = Math.max(0, ...rows.map((row) => row.total_duration_minutes));
+  const list = document.createElement("ol");
+  list.className = "bars";
+  for (const row of rows) {
+    const item = document.createElement("li");
+    const bar = cell("span", "", "bar");
+    bar.style.width = `${max > 0 ? (100 * row.total_duration_minutes) / max : 0}%`;
+    const track = cell("span", "", "track");
+    track.append(bar);
+    track.setAttribute("aria-hidden", "true");
+    item.append(cell("span", row.phone_number, "label"), track, cell("span", `${decimal(row.total_duration_minutes)} min`, "value"));
+    list.append(item);
+  }
+  $("chart").replaceChildren(rows.length ? list : cell("p", "No calls in this range.", "hint"));
+}
+
+function render(data) {
+  current = data;
+  const who = data.user_email ? `user ${data.user_email}` : "all users";
+  $("range").textContent = `Range used: ${data.start_date} to ${data.end_date} (UTC, end excluded), ${who}.`;
+  renderTable(data.phone_numbers);
+  renderChart(data.phone_numbers);
+  $("results").hidden = false;
+  $("download").disabled = false;
+}
+
+/** A CSV cell: quoted when needed, and kept from being read as a spreadsheet formula. */
+function csvCell(value) {
+  let text = String(value);
+  if (/^[=@\t\r-]/.test(text) || (/^\+/.test(text) && !/^\+[\d\s-]*$/.test(text))) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function downloadCsv() {
+  if (!current) return;
+  const header = ["phone_number", "total_calls", "total_duration_minutes", "total_duration_hours"];
+  const lines = [header, ...current.phone_numbers.map((row) => header.map((field) => row[field]))].map((cells) => cells.map(csvCell).join(","));
+  const blob = new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = `calls-by-phone-number_${current.start_date}_${current.end_date}.csv`.replace(/:/g, "-");
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+async function fetchReport() {
+  clearError();
+  const key = $("key").value.trim();
+  if (!key) {
+    showError("Enter an API key first.");
+    $("key").focus();
+    return;
+  }
+  const base = apiBase();
+  let url;
+  try {
+    url = new URL(ENDPOINT, `${base}/`);
+  } catch {
+    showError(`The API base URL "${base}" is not a URL.`);
+    return;
+  }
+  for (const name of FILTERS) {
+    const value = $(name).value.trim();
+    if (value) url.searchParams.set(name, value);
+  }
+  setBusy(true);
+  try {
+    let response;
+    try {
+      response = await fetch(url, { headers: { Authorization: `Bearer ${key}` }, cache: "no-store", referrerPolicy: "no-referrer" });
+    } catch {
+      showError(
+        `Could not reach the API at ${base}: the network failed, or the API does not allow this page's origin ` +
+          `(${location.origin}); its ALLOWED_ORIGINS setting must list it.`,
+      );
+      return;
+    }
+    const body = await response.json().catch(() => null);
+    if (!response.ok || !body || body.success !== true) {
+      const id = response.headers.get("X-Request-Id");
+      const message = body && typeof body.message === "string" ? body.message : response.statusText || "Unexpected answer";
+      showError(`${response.status}: ${message}${id ? ` (request id ${id})` : ""}`);
+      return;
+    }
+    render(body.data);
+  } finally {
+    setBusy(false);
+  }
+}
+
+function init() {
+  loadFiltersFromUrl();
+  $("key").value = sessionStorage.getItem(KEY_STORAGE) ?? "";
+  $("download").disabled = true;
+  $("filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = $("key").value.trim();
+    if (key) sessionStorage.setItem(KEY_STORAGE, key);
+    saveFiltersToUrl();
+    fetchReport();
+  });
+  $("forget").addEventListener("click", () => {
+    sessionStorage.removeItem(KEY_STORAGE);
+    $("key").value = "";
+    $("key").focus();
+  });
+  $("download").addEventListener("click", downloadCsv);
+  if ($("key").value) fetchReport(); // a shared or reloaded view shows itself
+}
+
+init();

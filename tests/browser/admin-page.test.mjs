@@ -1,0 +1,224 @@
+// The admin page in headless Chromium (Debian's package, driven by playwright-core), served from another
+// origin than the worker's, against wrangler dev with known data. Screenshots go to test-artifacts/browser/.
+import assert from "node:assert/strict";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { chromium } from "playwright-core";
+import { ROOT } from "../../scripts/lib/bindings.mjs";
+import * as fx from "../e2e/fixtures.mjs";
+import { createKeys, ENDPOINT, load, migrate, newStateDir, request, run, startWorker } from "../e2e/harness.mjs";
+import { serveStatic } from "./static-server.mjs";
+
+const ARTIFACTS = join(ROOT, "test-artifacts", "browser");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const DAY = "start_date=2025-01-10&end_date=2025-01-10";
+const FIFTY_DAY = "start_date=2025-03-01&end_date=2025-03-01";
+
+/** 50 platform numbers on 2025-03-01, with durations 1..50 minutes. */
+const FIFTY = Array.from({ length: 50 }, (_, i) => ({
+  id: `fifty-${i}`,
+  user_id: "u-bob",
+  user_email: "bob@example.com",
+  platform: "sip",
+  platform_number: `+4420${String(7000000 + i * 1371).padStart(8, "0")}`,
+  started_at: Date.UTC(2025, 2, 1, 12) + i,
+  duration_seconds: (i + 1) * 60,
+}));
+
+let worker;
+let pages; // the static server for the page (another origin)
+let browser;
+let keys;
+let pageOrigin;
+
+before(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const state = await newStateDir();
+  await migrate(state);
+  await load(state, [...fx.DAY_RECORDS, ...FIFTY]);
+  const demo = await run("node", [join(ROOT, "scripts", "demo-data.mjs")]);
+  // The demo's users share emails with the fixtures' (alice@example.com ...): give them their own domain.
+  const demoRecords = demo.trim().split("\n").map((line) => JSON.parse(line));
+  await load(state, demoRecords.map((r) => ({ ...r, user_email: r.user_email.replace("@example.com", "@demo.example") })));
+  keys = await createKeys(state, { admin: { role: "super_admin" }, viewer: { role: "admin" } });
+  pages = await serveStatic();
+  pageOrigin = `http://127.0.0.1:${pages.port}`;
+  worker = await startWorker(state, { vars: { ALLOWED_ORIGINS: pageOrigin } });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await pages?.close();
+  await worker?.stop();
+});
+
+async function openPage(origin, query, { width = 1100, height = 900 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
+  const page = await context.newPage();
+  const console = [];
+  page.on("console", (message) => console.push(message.text()));
+  await page.goto(`${origin}/admin/?api=${encodeURIComponent(worker.base)}${query ? `&${query}` : ""}`);
+  return { page, context, console };
+}
+
+async function submitWithKey(page, key) {
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Show calls" }).click();
+}
+
+async function tableRows(page) {
+  await page.locator("#table tbody tr").first().waitFor();
+  return page.locator("#table tbody tr").evaluateAll((rows) =>
+    rows.map((row) => [...row.children].map((cell) => cell.textContent)),
+  );
+}
+
+const number = (text) => Number(text.replace(/,/g, ""));
+
+async function apiAnswer(query) {
+  const { status, body } = await request(worker.base, `${ENDPOINT}?${query}`, { key: keys.admin.key });
+  assert.equal(status, 200);
+  return body.data;
+}
+
+describe("the admin page, cross-origin", () => {
+  test("shows the API's rows in its order, with totals and the range used", async () => {
+    const { page, context } = await openPage(pageOrigin, DAY);
+    await submitWithKey(page, keys.admin.key);
+    const rows = await tableRows(page);
+    const data = await apiAnswer(DAY);
+    assert.deepEqual(data.phone_numbers, fx.DAY);
+    assert.deepEqual(
+      rows.map(([label, calls, minutes, hours]) => ({
+        phone_number: label,
+        total_calls: number(calls),
+        total_duration_minutes: number(minutes),
+        total_duration_hours: number(hours),
+      })),
+      data.phone_numbers,
+    );
+    const totals = await page.locator("#table tfoot td").allTextContents();
+    const sum = (field) => Math.round(data.phone_numbers.reduce((s, r) => s + r[field], 0) * 100) / 100;
+    assert.deepEqual(totals.map(number), [sum("total_calls"), sum("total_duration_minutes"), sum("total_duration_hours")]);
+    assert.match(await page.locator("#range").textContent(), new RegExp(`${data.start_date} to ${data.end_date}`));
+    assert.equal(await page.locator(".bars li").count(), data.phone_numbers.length);
+
+    // The filters are in the URL, the key only in session storage.
+    const url = new URL(page.url());
+    assert.equal(url.searchParams.get("start_date"), "2025-01-10");
+    assert.equal(url.searchParams.get("api"), worker.base);
+    assert.ok(!page.url().includes(keys.admin.key));
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("callAnalytics.apiKey")), keys.admin.key);
+    assert.equal(await page.evaluate(() => localStorage.length), 0);
+    await page.screenshot({ path: join(ARTIFACTS, "table.png"), fullPage: true });
+
+    // Reloading (or opening a shared link in this tab) shows the same view without asking again.
+    await page.reload();
+    assert.deepEqual(await tableRows(page), rows);
+    await context.close();
+  });
+
+  test("the CSV download holds the table", async () => {
+    const { page, context } = await openPage(pageOrigin, DAY);
+    await submitWithKey(page, keys.admin.key);
+    await tableRows(page);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+    const csv = await readFile(await download.path(), "utf8");
+    const expected = [
+      "phone_number,total_calls,total_duration_minutes,total_duration_hours",
+      ...fx.DAY.map((r) => [r.phone_number, r.total_calls, r.total_duration_minutes, r.total_duration_hours].join(",")),
+    ];
+    assert.deepEqual(csv.trimEnd().split("\r\n"), expected);
+    assert.match(download.suggestedFilename(), /^calls-by-phone-number_2025-01-10T00-00-00\.000Z_2025-01-11T00-00-00\.000Z\.csv$/);
+    await context.close();
+  });
+
+  test("a wrong key shows the server's 401 message", async () => {
+    const { page, context } = await openPage(pageOrigin, DAY);
+    await submitWithKey(page, "cak_wrong");
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /^401: Invalid API key \(request id [0-9a-f-]{36}\)$/);
+    await page.screenshot({ path: join(ARTIFACTS, "401.png") });
+    await context.close();
+  });
+
+  test("a key without the role shows the server's 403 message", async () => {
+    const { page, context } = await openPage(pageOrigin, DAY);
+    await submitWithKey(page, keys.viewer.key);
+    await page.getByRole("alert").waitFor();
+    assert.match(await page.getByRole("alert").textContent(), /^403: This endpoint requires a super-admin API key/);
+    await context.close();
+  });
+
+  test("a bad date shows the server's 400 message", async () => {
+    const { page, context } = await openPage(pageOrigin, "start_date=yesterday");
+    assert.equal(await page.getByLabel("From (UTC)").inputValue(), "yesterday");
+    await submitWithKey(page, keys.admin.key);
+    await page.getByRole("alert").waitFor();
+    assert.match(await page.getByRole("alert").textContent(), /^400: Invalid start_date: expected an ISO 8601 date/);
+    await page.screenshot({ path: join(ARTIFACTS, "400.png") });
+    await context.close();
+  });
+
+  test("a page on an origin the API does not allow is blocked by CORS", async () => {
+    const other = `http://localhost:${pages.port}`; // same files, another origin
+    const { page, context, console } = await openPage(other, DAY);
+    await submitWithKey(page, keys.admin.key);
+    await page.getByRole("alert").waitFor();
+    assert.match(await page.getByRole("alert").textContent(), /^Could not reach the API at .*does not allow this page's origin \(http:\/\/localhost:\d+\)/);
+    assert.ok(console.some((line) => /CORS policy/.test(line)), `console: ${console.join(" | ")}`);
+    assert.equal(await page.locator("#table tbody tr").count(), 0);
+    await page.screenshot({ path: join(ARTIFACTS, "cors-blocked.png") });
+    await context.close();
+  });
+
+  test("50 buckets stay readable, on a phone too", async () => {
+    const { page, context } = await openPage(pageOrigin, FIFTY_DAY, { width: 375, height: 800 });
+    await submitWithKey(page, keys.admin.key);
+    const rows = await tableRows(page);
+    assert.equal(rows.length, 50);
+    assert.equal(rows[0][0], FIFTY[49].platform_number, "longest first");
+    assert.equal(await page.locator(".bars li").count(), 50);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+    const heights = await page.locator(".bars li").evaluateAll((items) => items.map((li) => li.getBoundingClientRect().height));
+    assert.ok(Math.min(...heights) >= 14, "each bar line keeps a readable height");
+    await page.screenshot({ path: join(ARTIFACTS, "fifty-buckets-phone.png"), fullPage: true });
+    await page.locator("#chart").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, "fifty-buckets-phone-chart.png") });
+    await context.close();
+  });
+
+  test("works from the keyboard, with labelled inputs", async () => {
+    const { page, context } = await openPage(pageOrigin, DAY);
+    for (const label of ["API base URL", "API key", "From (UTC)", "To (UTC)", "User email"]) {
+      assert.equal(await page.getByLabel(label).count(), 1, label);
+    }
+    await page.getByLabel("API key").focus();
+    await page.keyboard.type(keys.admin.key);
+    await page.keyboard.press("Enter");
+    assert.equal((await tableRows(page)).length, fx.DAY.length);
+    assert.equal(await page.locator("th[scope=col]").count(), 4);
+    await context.close();
+  });
+});
+
+test("the worker serves the page itself, and it shows the demo data by default", async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${worker.base}/admin/`);
+  await submitWithKey(page, keys.admin.key);
+  const rows = await tableRows(page);
+  const data = await apiAnswer("");
+  // Compared as sets: the default window moves between the two requests.
+  assert.deepEqual(rows.map((r) => r[0]).sort(), data.phone_numbers.map((r) => r.phone_number).sort());
+  assert.ok(rows.length >= 6, "demo data: five numbers, web and unknown");
+  await page.screenshot({ path: join(ARTIFACTS, "admin-page-demo.png"), fullPage: true });
+  await context.close();
+});
