@@ -8,6 +8,7 @@ use crate::database;
 use crate::error::ApiError;
 use crate::keystore;
 use crate::log::RequestLog;
+use crate::openapi;
 use crate::params::ReportRequest;
 use crate::query;
 use crate::report;
@@ -21,16 +22,28 @@ struct Trace {
     d1_rows_read: u64,
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// Defined by src/worker.mjs: answers the requests a panic leaves without a response.
+    #[wasm_bindgen(js_namespace = globalThis, js_name = __callAnalyticsPanicked, catch)]
+    fn report_panic(message: &str) -> Result<(), wasm_bindgen::JsValue>;
+}
+
 #[event(start)]
 fn start() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        // Without the JS wrapper there is nobody to tell; the shim still resets the instance.
+        let _ = report_panic(&info.to_string());
+    }));
 }
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let started = js_sys::Date::now();
     let request_id = keystore::random_uuid();
-    let method = req.method().to_string();
+    // The raw method: workers-rs maps methods it does not know (QUERY, PROPFIND...) to GET.
+    let method = req.inner().method();
     let url = req.inner().url();
     let (path, query) = path_and_query(&url);
     let mut trace = Trace::default();
@@ -41,7 +54,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Dispatch::Handle(Route::CallsByPhoneNumber) => {
             calls_by_phone_number(&req, query, diagnostics, &env, &mut trace).await
         }
-        Dispatch::Handle(Route::DiagnosticsStatic) => Ok(Reply::diagnostic("static")),
+        Dispatch::Handle(Route::OpenApi) => Ok(Reply::document(openapi::DOCUMENT)),
+        Dispatch::Handle(Route::DiagnosticsStatic) => {
+            let pages = core::arch::wasm32::memory_size::<0>() as u64;
+            Ok(Reply::diagnostic(pages * 65_536))
+        }
+        Dispatch::Handle(Route::DiagnosticsPanic) => diagnostics_panic().await,
         Dispatch::Preflight(_) => Ok(Reply::preflight()),
         Dispatch::MethodNotAllowed(route) => Err(ApiError::MethodNotAllowed(route)),
         Dispatch::NotFound => Err(ApiError::NotFound),
@@ -115,6 +133,12 @@ async fn calls_by_phone_number(
         &request,
         report::rows(totals),
     )))
+}
+
+/// `GET /__diagnostics/panic` (DIAGNOSTICS=on only): a handler bug, after an await as in real handlers.
+async fn diagnostics_panic() -> Result<Reply, ApiError> {
+    keystore::sha256("diagnostics").await?;
+    panic!("deliberate panic from /__diagnostics/panic");
 }
 
 fn into_response(reply: Reply) -> worker::Result<Response> {

@@ -13,6 +13,7 @@ pub mod cors;
 pub mod error;
 pub mod keycache;
 pub mod log;
+pub mod openapi;
 pub mod params;
 pub mod query;
 pub mod report;

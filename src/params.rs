@@ -65,14 +65,18 @@ pub struct UserEmail(String);
 impl UserEmail {
     pub const MAX_LEN: usize = 254;
 
-    /// Accepts `local@domain` with no whitespace, control or quoting characters, dots only between other
-    /// characters, a local part of at most 64 bytes and a whole of at most 254. Non-ASCII letters are allowed
-    /// (internationalized addresses).
+    /// Accepts `local@domain` with no whitespace, control, invisible formatting (bidi overrides, zero-width
+    /// characters) or quoting characters, dots only between other characters, a local part of at most 64
+    /// bytes and a whole of at most 254. Non-ASCII letters are allowed (internationalized addresses).
     pub fn parse(text: &str) -> Result<Self, ParamError> {
         let email = text.trim();
         let (local, domain) = email.split_once('@').ok_or(ParamError::InvalidEmail)?;
-        let forbidden =
-            |c: char| c.is_whitespace() || c.is_control() || "\"(),:;<>@[\\]".contains(c);
+        let forbidden = |c: char| {
+            c.is_whitespace()
+                || c.is_control()
+                || is_invisible_format(c)
+                || "\"(),:;<>@[\\]".contains(c)
+        };
         let dotted_well = |part: &str| {
             !part.is_empty()
                 && !part.starts_with('.')
@@ -96,6 +100,20 @@ impl UserEmail {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Invisible formatting characters (Unicode category Cf in common use): soft hyphen, zero-width and
+/// joiner characters, bidirectional controls, word joiners, the byte-order mark.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+    )
 }
 
 /// Why a query string was refused; every variant is the user's mistake (400).
@@ -433,6 +451,9 @@ mod tests {
             "<a>@example.com",
             "a@example.com%00",
             "'%20OR%201=1--@x.com",
+            "%E2%80%AEa@x.io",
+            "a%E2%80%8B@x.io",
+            "a@x%C2%ADy.io",
         ] {
             assert_eq!(
                 parse(&format!("user_email={bad}")),

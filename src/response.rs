@@ -77,12 +77,27 @@ impl Reply {
         }
     }
 
-    /// A fixed success envelope for the diagnostics routes.
-    pub fn diagnostic(message: &str) -> Self {
-        let body = json(&Envelope::<()> {
+    /// A JSON document served as is (the OpenAPI document).
+    pub fn document(json: &'static str) -> Self {
+        Self {
+            status: 200,
+            headers: Vec::new(),
+            body: Some(json.to_owned()),
+        }
+    }
+
+    /// The diagnostics route's answer: the size of the wasm instance's linear memory, which only grows, so
+    /// that a soak run can tell whether the worker's own memory grows under load.
+    pub fn diagnostic(wasm_memory_bytes: u64) -> Self {
+        #[derive(Serialize)]
+        struct Memory {
+            wasm_memory_bytes: u64,
+        }
+        let data = Memory { wasm_memory_bytes };
+        let body = json(&Envelope {
             success: true,
-            message,
-            data: None,
+            message: "static",
+            data: Some(data),
         });
         Self {
             status: 200,

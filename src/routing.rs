@@ -5,23 +5,35 @@
 pub enum Route {
     /// `GET /admin/analytics/calls/by-phone-number`
     CallsByPhoneNumber,
-    /// `GET /__diagnostics/static`: a fixed answer with no KV or D1 work, the benchmarks' floor. Exists only
-    /// when the `DIAGNOSTICS` var is `on`.
+    /// `GET /openapi.json`: the API's OpenAPI document, without authentication.
+    OpenApi,
+    /// `GET /__diagnostics/static`: an answer with no KV or D1 work (the benchmarks' floor), giving the wasm
+    /// instance's memory size (the soak run's probe). Exists only when the `DIAGNOSTICS` var is `on`.
     DiagnosticsStatic,
+    /// `GET /__diagnostics/panic`: panics inside the handler, after an await, to prove the worker recovers.
+    /// Exists only when the `DIAGNOSTICS` var is `on`.
+    DiagnosticsPanic,
 }
 
 impl Route {
-    const ALL: [Route; 2] = [Route::CallsByPhoneNumber, Route::DiagnosticsStatic];
+    const ALL: [Route; 4] = [
+        Route::CallsByPhoneNumber,
+        Route::OpenApi,
+        Route::DiagnosticsStatic,
+        Route::DiagnosticsPanic,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
             Route::CallsByPhoneNumber => "/admin/analytics/calls/by-phone-number",
+            Route::OpenApi => "/openapi.json",
             Route::DiagnosticsStatic => "/__diagnostics/static",
+            Route::DiagnosticsPanic => "/__diagnostics/panic",
         }
     }
 
     fn diagnostic(self) -> bool {
-        matches!(self, Route::DiagnosticsStatic)
+        matches!(self, Route::DiagnosticsStatic | Route::DiagnosticsPanic)
     }
 
     /// The `Allow` header's value for this resource.
@@ -130,6 +142,14 @@ mod tests {
         assert_eq!(
             dispatch("GET", "/__diagnostics/static", true),
             Dispatch::Handle(Route::DiagnosticsStatic)
+        );
+        assert_eq!(
+            dispatch("GET", "/__diagnostics/panic", false),
+            Dispatch::NotFound
+        );
+        assert_eq!(
+            dispatch("GET", "/__diagnostics/panic", true),
+            Dispatch::Handle(Route::DiagnosticsPanic)
         );
         assert_eq!(
             dispatch("GET", PATH, true),
