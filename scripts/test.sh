@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false
 
-bash scripts/toolchain.sh --browser
+bash scripts/toolchain.sh --test
 cargo test --locked
 bash scripts/build.sh
 node --test --test-concurrency=1 tests/*/*.test.mjs

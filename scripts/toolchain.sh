@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing the worker need, skipping whatever is already there:
-# the wasm32 target, worker-build and wasm-bindgen-cli at the versions Cargo.lock names, Debian's Chromium
-# (with --browser, for the browser tests), and the npm packages package-lock.json pins (wrangler with workerd, binaryen's wasm-opt,
-# esbuild, playwright-core).
+# the wasm32 target, worker-build and wasm-bindgen-cli at the versions Cargo.lock names, and the npm
+# packages package-lock.json pins (wrangler with workerd, binaryen's wasm-opt, esbuild, playwright-core).
+# With --test, also what only the tests need: Debian's Chromium and schemathesis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -29,9 +29,9 @@ bindgen=$(locked wasm-bindgen)
 worker=$(locked worker)
 [[ "$(worker-build --version 2>/dev/null)" == "$worker" ]] || install_crate worker-build "$worker"
 
-# With --browser: Debian's Chromium for the browser tests (playwright-core drives it; nothing downloads a
+# With --test: Debian's Chromium for the browser tests (playwright-core drives it; nothing downloads a
 # browser).
-if [[ "${1:-}" == "--browser" && -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null; then
+if [[ "${1:-}" == "--test" && -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null; then
   sudo=""
   [[ "$(id -u)" == 0 ]] || sudo="sudo"
   if [[ -n "$sudo" ]] && ! command -v sudo >/dev/null; then
@@ -39,6 +39,18 @@ if [[ "${1:-}" == "--browser" && -z "${CHROMIUM_PATH:-}" ]] && ! command -v chro
     exit 1
   fi
   $sudo apt-get install -y -q chromium || { $sudo apt-get update -q && $sudo apt-get install -y -q chromium; }
+fi
+
+# With --test also schemathesis, pinned in tests/contract/requirements.txt, in a
+# virtualenv under target/.
+if [[ "${1:-}" == "--test" ]]; then
+  need python3 "install Python 3.9 or later"
+  venv_stamp=target/venv/.requirements.sha256
+  if [[ "$(cat "$venv_stamp" 2>/dev/null)" != "$(sha256sum tests/contract/requirements.txt)" ]]; then
+    python3 -m venv target/venv
+    target/venv/bin/pip install -q --disable-pip-version-check -r tests/contract/requirements.txt
+    sha256sum tests/contract/requirements.txt > "$venv_stamp"
+  fi
 fi
 
 stamp=node_modules/.package-lock.sha256

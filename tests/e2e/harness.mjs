@@ -81,10 +81,10 @@ export async function createKeys(state, specs) {
 }
 
 /**
- * Starts `wrangler dev` on `state`. `vars` overrides [vars] (e.g. ALLOWED_ORIGINS). Resolves once the
- * worker answers; returns { base, state, logs(), stop() }.
+ * Starts `wrangler dev` on `state`. `vars` overrides [vars] (e.g. ALLOWED_ORIGINS); `config` replaces
+ * wrangler.toml. Resolves once the worker answers; returns { base, state, logs(), logLines(), stop() }.
  */
-export async function startWorker(state, { vars = {} } = {}) {
+export async function startWorker(state, { vars = {}, config } = {}) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const args = [
@@ -94,6 +94,7 @@ export async function startWorker(state, { vars = {} } = {}) {
     "--port", String(port),
     "--inspector-port", String(inspectorPort),
     "--show-interactive-dev-session=false",
+    ...(config ? ["--config", config] : []),
     ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];
   const child = spawn(WRANGLER, args, { cwd: ROOT, env: ENV, detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -117,6 +118,8 @@ export async function startWorker(state, { vars = {} } = {}) {
   return {
     base,
     state,
+    pid: child.pid,
+    inspectorPort,
     logs: () => output,
     /** The structured log lines our worker wrote, parsed. */
     logLines: () =>

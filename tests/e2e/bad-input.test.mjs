@@ -1,0 +1,209 @@
+// Odd and hostile input, end to end: every case gets a clear 4xx (or a correct 200), never a 500, and no
+// input comes back unescaped.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import * as fx from "./fixtures.mjs";
+import { createKeys, ENDPOINT, load, migrate, newStateDir, request, startWorker } from "./harness.mjs";
+
+const DAY = "start_date=2025-01-10&end_date=2025-01-10";
+let worker;
+let keys;
+
+before(async () => {
+  const state = await newStateDir();
+  await migrate(state);
+  await load(state, [...fx.DAY_RECORDS, ...fx.TIE_RECORDS]);
+  keys = await createKeys(state, { admin: { role: "super_admin" } });
+  worker = await startWorker(state);
+});
+after(() => worker?.stop());
+
+const get = (query, options = {}) => request(worker.base, `${ENDPOINT}?${query}`, { key: keys.admin.key, ...options });
+
+/** A 4xx from the worker: its JSON envelope with this status, and a message matching `pattern`. */
+async function rejected(response, status, pattern) {
+  const { status: actual, headers, body, text } = await response;
+  assert.equal(actual, status, text.slice(0, 300));
+  assert.equal(headers.get("content-type"), "application/json");
+  assert.equal(body.success, false);
+  assert.equal(body.data, null);
+  assert.match(body.message, pattern);
+  return text;
+}
+
+/** Whatever answers (the worker, or the HTTP layer in front of it for oversized requests): a 4xx. */
+async function clientError(response) {
+  const { status, text } = await response;
+  assert.ok(status >= 400 && status < 500, `status ${status}: ${text.slice(0, 200)}`);
+  return status;
+}
+
+describe("oversized requests", () => {
+  test("a huge query string", async () => {
+    for (const size of [8_000, 60_000]) {
+      const status = await clientError(get(`user_email=${"a".repeat(size)}@x.io`));
+      if (status === 400) await rejected(get(`user_email=${"a".repeat(size)}@x.io`), 400, /^Invalid user_email/);
+      await clientError(get(`${"x".repeat(size)}=1`));
+    }
+  });
+
+  test("huge headers", async () => {
+    const status = await clientError(get(DAY, { key: null, headers: { Authorization: `Bearer ${"a".repeat(60_000)}` } }));
+    assert.ok([401, 431].includes(status), `status ${status}`);
+    const big = await get(DAY, { headers: { "X-Padding": "p".repeat(12_000) } });
+    assert.ok(big.status === 200 || big.status === 431, `status ${big.status}`);
+    if (big.status === 200) assert.deepEqual(big.body.data.phone_numbers, fx.DAY);
+  });
+});
+
+describe("malformed encodings and characters", () => {
+  for (const [query, name] of [
+    ["user_email=%", "a lone %"],
+    ["user_email=%G0a@x.io", "a non-hex escape"],
+    ["user_email=%E0%A4%A@x.io", "a truncated escape"],
+    ["user_email=%FF%FE@x.io", "invalid UTF-8 in a value"],
+    ["%C0%AF=1", "invalid UTF-8 in a name"],
+    ["start_date=%ED%A0%80", "an encoded surrogate"],
+  ]) {
+    test(name, () => rejected(get(query), 400, /^The query string is malformed/));
+  }
+
+  for (const [query, pattern] of [
+    ["start_date=2025-01-10%00", /^Invalid start_date/],
+    ["end_date=2025-01-10%07", /^Invalid end_date/],
+    ["start_date=2025-01-10T00:00:00%1B[31mZ", /^Invalid start_date/],
+    ["user_email=a%00b@x.io", /^Invalid user_email/],
+    ["user_email=a@x.io%0D%0ASet-Cookie:%20x=1", /^Invalid user_email/],
+    ["user_email=%E2%80%AEa@x.io", /^Invalid user_email/],
+  ]) {
+    test(`control characters: ?${query}`, async () => {
+      const response = get(query);
+      await rejected(response, 400, pattern);
+      assert.equal((await response).headers.get("set-cookie"), null);
+    });
+  }
+
+  test("surrounding whitespace (tabs, line ends) is trimmed, as documented", async () => {
+    const { status, body } = await get("start_date=%092025-01-10%0D%0A&end_date=%0A2025-01-10%20&user_email=%09alice@example.com%0A");
+    assert.equal(status, 200);
+    assert.deepEqual(body.data.phone_numbers, fx.DAY_ALICE);
+    assert.equal(body.data.user_email, "alice@example.com");
+  });
+});
+
+describe("SQL-injection text in user_email is data, never SQL", () => {
+  for (const email of [
+    "' OR 1=1 --",
+    "x@y.z' OR '1'='1",
+    "x@y.z;DROP TABLE calls",
+    "a'--@example.com",
+    "'||(SELECT email FROM users LIMIT 1)||'@x.io",
+    "\"x\"@y.z",
+    "x@y.z) UNION SELECT id, email, 1 FROM users --",
+  ]) {
+    test(email, async () => {
+      const response = await get(`${DAY}&user_email=${encodeURIComponent(email)}`);
+      if (response.status === 200) {
+        assert.deepEqual(response.body.data.phone_numbers, [], "matches no user");
+        assert.equal(response.body.data.user_email, email.trim());
+      } else {
+        await rejected(Promise.resolve(response), 400, /^Invalid user_email: expected an email address/);
+      }
+    });
+  }
+
+  test("and the data is still there", async () => {
+    assert.deepEqual((await get(DAY)).body.data.phone_numbers, fx.DAY);
+  });
+});
+
+describe("extreme dates", () => {
+  test("years 0001 to 9999: everything, with the range as used", async () => {
+    const { status, body } = await get("start_date=0001-01-01&end_date=9999-12-31");
+    assert.equal(status, 200);
+    assert.equal(body.data.start_date, "0001-01-01T00:00:00.000Z");
+    assert.equal(body.data.end_date, "+010000-01-01T00:00:00.000Z");
+    const calls = body.data.phone_numbers.reduce((n, r) => n + r.total_calls, 0);
+    assert.equal(calls, fx.DAY_RECORDS.length + fx.TIE_RECORDS.length);
+  });
+
+  test("year 0000 with offsets, and the far future", async () => {
+    const early = await get("start_date=0000-01-01T00:00:00%2B23:59&end_date=0001-01-01");
+    assert.equal(early.status, 200);
+    assert.equal(early.body.data.start_date, "-000001-12-31T00:01:00.000Z");
+    assert.deepEqual(early.body.data.phone_numbers, []);
+    await rejected(get("start_date=9999-12-31T23:59:59.999-23:59"), 400, /^start_date must be before end_date/);
+    const future = await get("start_date=9000-01-01&end_date=9999-12-31T23:59:59.999-23:59");
+    assert.equal(future.status, 200);
+    assert.deepEqual(future.body.data.phone_numbers, []);
+  });
+
+  for (const value of ["2025-01-10T00:00:00+24:00", "2025-01-10T00:00:00-25:00", "2025-01-10T00:00:00+23:60", "2025-01-10T00:00:00+99:99", "2025-01-10T00:00:00+5", "10000-01-01", "-0001-01-01", "2025-01-10T00:00:00.1234567890Z"]) {
+    test(`out of range or malformed: ${value}`, () => rejected(get(`start_date=${encodeURIComponent(value)}`), 400, /^Invalid start_date/));
+  }
+});
+
+describe("parameters", () => {
+  test("repeated", async () => {
+    await rejected(get(`${DAY}&end_date=2025-01-11`), 400, /^Parameter end_date was given more than once$/);
+    await rejected(get("user_email=a@x.io&user_email=a@x.io"), 400, /^Parameter user_email was given more than once$/);
+  });
+
+  test("names that are not plain are not echoed", async () => {
+    const text = await rejected(get("%3Cscript%3Ealert(1)%3C%2Fscript%3E=1"), 400, /^Unknown parameter; accepted parameters are/);
+    assert.doesNotMatch(text, /script|alert/);
+    const email = await rejected(get("user_email=%3Cscript%3E@x.io"), 400, /^Invalid user_email/);
+    assert.doesNotMatch(email, /script/);
+    await rejected(get("%C3%A9=1"), 400, /^Unknown parameter; /);
+  });
+});
+
+describe("credentials", () => {
+  const challenge = async (headers, pattern) => {
+    const response = get(DAY, { key: null, headers });
+    await rejected(response, 401, pattern);
+    assert.match((await response).headers.get("www-authenticate"), /^Bearer/);
+  };
+  test("Bearer with no token", () => challenge({ Authorization: "Bearer" }, /^Malformed Authorization header/));
+  test("Bearer and spaces", () => challenge({ Authorization: "Bearer    " }, /^Malformed Authorization header/));
+  test("two tokens", () => challenge({ Authorization: "Bearer a b" }, /^Malformed Authorization header/));
+  test("a token longer than any key", () => challenge({ Authorization: `Bearer ${"k".repeat(257)}` }, /^Malformed Authorization header/));
+  test("a very long token", () => challenge({ Authorization: `Bearer ${"k".repeat(8_000)}` }, /^Malformed Authorization header/));
+  test("a token with non-ASCII text", () => challenge({ Authorization: "Bearer cl\u00e9" }, /^Malformed Authorization header/));
+  test("the key of another scheme", () => challenge({ Authorization: `Basic ${keys.admin.key}` }, /^Malformed Authorization header/));
+});
+
+describe("non-ASCII emails", () => {
+  test("an internationalized address matches its user", async () => {
+    const { status, body } = await get(`${DAY}&user_email=${encodeURIComponent("josé@example.com")}`);
+    assert.equal(status, 200);
+    assert.deepEqual(body.data.phone_numbers, fx.DAY_JOSE);
+    assert.equal(body.data.user_email, "josé@example.com");
+  });
+
+  test("case folds ASCII letters only (as users.email's NOCASE collation does)", async () => {
+    assert.deepEqual((await get(`${DAY}&user_email=${encodeURIComponent("JOSé@EXAMPLE.COM")}`)).body.data.phone_numbers, fx.DAY_JOSE);
+    assert.deepEqual((await get(`${DAY}&user_email=${encodeURIComponent("JOSÉ@example.com")}`)).body.data.phone_numbers, []);
+  });
+
+  test("an IDN domain is an address too", async () => {
+    const { status, body } = await get(`${DAY}&user_email=${encodeURIComponent("ユーザー@例え.jp")}`);
+    assert.equal(status, 200);
+    assert.deepEqual(body.data.phone_numbers, []);
+  });
+});
+
+describe("paths and methods", () => {
+  for (const path of ["/admin/analytics/calls/by-phone-number/", "//admin/analytics/calls/by-phone-number", "/admin/analytics/calls/by-phone-number%00", "/admin/analytics/calls/by-phone-number;jsessionid=1", "/admin/analytics/calls/BY-PHONE-NUMBER"]) {
+    test(`404 for ${path}`, () => rejected(request(worker.base, path, { key: keys.admin.key }), 404, /^Not found$/));
+  }
+
+  for (const method of ["QUERY", "PROPFIND", "PURGE", "MKCOL", "HEAD"]) {
+    test(`405 for ${method}`, async () => {
+      const response = request(worker.base, `${ENDPOINT}?${DAY}`, { method, key: keys.admin.key });
+      if (method === "HEAD") assert.equal((await response).status, 405); // no body to check
+      else await rejected(response, 405, /^Method not allowed; use GET, OPTIONS$/);
+      assert.equal((await response).headers.get("allow"), "GET, OPTIONS");
+    });
+  }
+});

@@ -1,0 +1,143 @@
+// Faults: a panic inside a handler, KV unavailable, D1 failing mid-life. Each is a 500 in the JSON envelope,
+// with a request id that the log line also carries, and the worker keeps serving.
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { ROOT, withBindings } from "../../scripts/lib/bindings.mjs";
+import * as fx from "./fixtures.mjs";
+import { createKeys, ENDPOINT, load, migrate, newStateDir, request, startWorker } from "./harness.mjs";
+
+const ORIGIN = "https://admin.example.com";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const DAY = "start_date=2025-01-10&end_date=2025-01-10";
+
+let worker; // DIAGNOSTICS on: the panic route
+let kvless; // a configuration without the KV binding
+let configDir;
+let keys;
+
+before(async () => {
+  const state = await newStateDir();
+  const kvlessState = await newStateDir();
+  await Promise.all([migrate(state), migrate(kvlessState)]);
+  await load(state, fx.DAY_RECORDS);
+  keys = await createKeys(state, { admin: { role: "super_admin" } });
+
+  // wrangler.toml without [[kv_namespaces]], as a deployment that lost its binding would be.
+  const { unstable_readConfig } = await import("wrangler");
+  const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
+  configDir = await mkdtemp(join(ROOT, "target", "fault-config-"));
+  const configPath = join(configDir, "wrangler.json");
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      name: config.name,
+      main: join(ROOT, "src", "worker.mjs"),
+      compatibility_date: config.compatibility_date,
+      d1_databases: config.d1_databases,
+      vars: { ALLOWED_ORIGINS: ORIGIN },
+    }),
+  );
+  [worker, kvless] = await Promise.all([
+    startWorker(state, { vars: { DIAGNOSTICS: "on", ALLOWED_ORIGINS: ORIGIN } }),
+    startWorker(kvlessState, { config: configPath }),
+  ]);
+});
+
+after(async () => {
+  await Promise.all([worker?.stop(), kvless?.stop()]);
+  await rm(configDir, { recursive: true, force: true });
+});
+
+async function logLineFor(target, id) {
+  for (let i = 0; i < 40; i++) {
+    const line = target.logLines().find((l) => l.request_id === id);
+    if (line) return line;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`no log line for request ${id}`);
+}
+
+/** Asserts the 500 envelope; returns its request id. */
+function internalError({ status, headers, body }) {
+  assert.equal(status, 500);
+  assert.equal(headers.get("content-type"), "application/json");
+  assert.equal(headers.get("cache-control"), "no-store");
+  const id = headers.get("x-request-id");
+  assert.match(id, UUID);
+  assert.deepEqual(body, { success: false, message: `Internal server error (request id ${id})`, data: null });
+  return id;
+}
+
+describe("a panic inside a handler", () => {
+  test("is a 500 envelope with a request id, logged, and the very next request succeeds", async () => {
+    const panicked = await request(worker.base, "/__diagnostics/panic", { headers: { Origin: ORIGIN } });
+    const id = internalError(panicked);
+    assert.equal(panicked.headers.get("access-control-allow-origin"), ORIGIN);
+    const line = await logLineFor(worker, id);
+    assert.equal(line.level, "error");
+    assert.equal(line.status, 500);
+    assert.match(line.error, /^worker panicked: panicked at src\/entry\.rs:\d+:\d+:\ndeliberate panic/);
+
+    const next = await request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key });
+    assert.equal(next.status, 200);
+    assert.deepEqual(next.body.data.phone_numbers, fx.DAY);
+  });
+
+  test("fails only the requests in flight on that instance; none hangs; then all is well", async () => {
+    const inFlight = Array.from({ length: 6 }, () => request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key }));
+    const panic = request(worker.base, "/__diagnostics/panic");
+    const settled = await Promise.all([...inFlight, panic]);
+    for (const response of settled) {
+      if (response.status === 500) internalError(response);
+      else assert.deepEqual(response.body.data.phone_numbers, fx.DAY);
+    }
+    assert.equal(settled.at(-1).status, 500);
+    for (let i = 0; i < 5; i++) {
+      const { status, body } = await request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key });
+      assert.equal(status, 200);
+      assert.deepEqual(body.data.phone_numbers, fx.DAY);
+    }
+  });
+
+  test("the panic route exists only with DIAGNOSTICS on", async () => {
+    const { status } = await request(kvless.base, "/__diagnostics/panic");
+    assert.equal(status, 404);
+  });
+});
+
+describe("KV unavailable", () => {
+  test("is a 500 envelope with a request id, and the log says why", async () => {
+    const response = await request(kvless.base, `${ENDPOINT}?${DAY}`, { key: "cak_any-well-formed-key", headers: { Origin: ORIGIN } });
+    const id = internalError(response);
+    assert.equal(response.headers.get("access-control-allow-origin"), ORIGIN);
+    const line = await logLineFor(kvless, id);
+    assert.equal(line.level, "error");
+    assert.match(line.error, /^KV binding API_KEYS: /);
+    assert.doesNotMatch(response.text, /KV|API_KEYS|binding/);
+  });
+
+  test("requests that need no KV still work", async () => {
+    assert.equal((await request(kvless.base, `${ENDPOINT}?${DAY}`)).status, 401);
+    assert.equal((await request(kvless.base, "/openapi.json")).status, 200);
+  });
+});
+
+describe("D1 failing", () => {
+  test("a missing rollup table is a 500 for the ranges that need it, and only those", async () => {
+    await withBindings({ persistTo: worker.state }, (env) => env.DB.prepare("DROP TABLE calls_by_day").run());
+    const failing = await request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key });
+    const id = internalError(failing);
+    const line = await logLineFor(worker, id);
+    assert.match(line.error, /^D1 query failed: .*no such table: calls_by_day/);
+    assert.equal(line.key, keys.admin.fingerprint);
+
+    // Two hours inside one day read hourly rollups and raw calls only.
+    const hours = await request(worker.base, `${ENDPOINT}?start_date=2025-01-10T00:30:00Z&end_date=2025-01-10T02:30:00Z`, { key: keys.admin.key });
+    assert.equal(hours.status, 200);
+    assert.deepEqual(hours.body.data.phone_numbers, [
+      { phone_number: "+919876543210", total_calls: 2, total_duration_minutes: 202.95, total_duration_hours: 3.38 }, // a1, a2
+    ]);
+  });
+});
