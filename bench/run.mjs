@@ -7,12 +7,12 @@
 //   node bench/run.mjs [--sizes 10000,100000,1000000] [--duration 10] [--connections 16] [--threads 2]
 //
 // Needs wrk (apt-get install wrk) and a built worker (scripts/build.sh).
-import { execFileSync, spawn } from "node:child_process";
-import { cpus, totalmem } from "node:os";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../scripts/lib/bindings.mjs";
-import { createKeys, ENDPOINT, migrate, newStateDir, request, run, startWorker } from "../tests/e2e/harness.mjs";
+import { createKeys, ENDPOINT, migrate, newStateDir, request, startWorker } from "../tests/e2e/harness.mjs";
+import { fmt, loadDataset, log, machine, requireWrk, table, wrk } from "./lib.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -24,48 +24,8 @@ const { values } = parseArgs({
 });
 const SIZES = values.sizes.split(",").map(Number);
 const DAY = 86_400_000;
-
-try {
-  execFileSync("wrk", ["--version"], { stdio: "ignore" });
-} catch (error) {
-  if (error.code === "ENOENT") {
-    console.error("bench: wrk is missing (apt-get install wrk)");
-    process.exit(2);
-  }
-}
-
-const log = (message) => console.error(`[bench] ${message}`);
-
-/** Runs wrk against a URL; returns { p50, p99 } in ms, requests/s and the count of non-2xx answers. */
-function wrk(url, key) {
-  return new Promise((resolve, reject) => {
-    const args = ["-t", values.threads, "-c", values.connections, "-d", `${values.duration}s`, "--latency", "--timeout", "30s"];
-    if (key) args.push("-H", `Authorization: Bearer ${key}`);
-    const child = spawn("wrk", [...args, url]);
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("close", (code) => {
-      if (code !== 0) return reject(new Error(`wrk failed:\n${out}`));
-      const toMs = (value, unit) => Number(value) * { us: 0.001, ms: 1, s: 1000, m: 60000 }[unit];
-      const percentile = (p) => {
-        const match = out.match(new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m"));
-        return match ? toMs(match[1], match[2]) : NaN;
-      };
-      const errors =
-        Number(out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0) +
-        (out.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/)?.slice(1).reduce((s, n) => s + Number(n), 0) ?? 0);
-      resolve({
-        p50: percentile(50),
-        p99: percentile(99),
-        rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]),
-        requests: Number(out.match(/(\d+) requests in/)?.[1]),
-        errors,
-      });
-    });
-    child.on("error", reject);
-  });
-}
+const load = { threads: values.threads, connections: values.connections, seconds: values.duration };
+requireWrk();
 
 async function rowsRead(worker, path, key) {
   const response = await request(worker.base, path, { key });
@@ -84,15 +44,8 @@ const results = [];
 for (const size of SIZES) {
   const state = await newStateDir();
   await migrate(state);
-  const file = join(state, "calls.ndjson");
   log(`${size.toLocaleString("en")} calls: generating and loading`);
-  await new Promise((resolve, reject) => {
-    const out = spawn("bash", ["-c", `node "${join(ROOT, "bench", "data.mjs")}" --calls ${size} > "${file}"`], { stdio: "inherit" });
-    out.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`data.mjs exited ${code}`))));
-  });
-  const loadStarted = Date.now();
-  await run("node", [join(ROOT, "scripts", "load.mjs"), file, "--persist-to", state, "--quiet"]);
-  const loadSeconds = (Date.now() - loadStarted) / 1000;
+  const loadSeconds = await loadDataset(state, size);
   log(`loaded in ${loadSeconds.toFixed(1)} s (${Math.round(size / loadSeconds).toLocaleString("en")} calls/s)`);
   const { admin } = await createKeys(state, { admin: { role: "super_admin" } });
   const worker = await startWorker(state, { vars: { DIAGNOSTICS: "on" } });
@@ -109,7 +62,7 @@ for (const size of SIZES) {
     ];
     const staticPath = "/__diagnostics/static";
     await request(worker.base, staticPath); // warm up
-    results.push({ size, scenario: "static route (no KV, no D1)", strategy: "-", rows: 0, loadSeconds, ...(await wrk(worker.base + staticPath)) });
+    results.push({ size, scenario: "static route (no KV, no D1)", strategy: "-", rows: 0, loadSeconds, ...(await wrk(worker.base + staticPath, load)) });
     log(`${size}: static done`);
     for (const [scenario, query] of scenarios) {
       const answers = {};
@@ -117,7 +70,7 @@ for (const size of SIZES) {
         const path = `${ENDPOINT}?${query}&strategy=${strategy}`;
         const { rows, body } = await rowsRead(worker, path, admin.key);
         answers[strategy] = JSON.stringify(body.data.phone_numbers);
-        results.push({ size, scenario, strategy, rows, loadSeconds, ...(await wrk(worker.base + path, admin.key)) });
+        results.push({ size, scenario, strategy, rows, loadSeconds, ...(await wrk(worker.base + path, { ...load, key: admin.key })) });
         log(`${size}: ${scenario}, ${strategy} done`);
       }
       if (answers.rollups !== answers.raw) throw new Error(`${size}, ${scenario}: rollups and raw disagree`);
@@ -128,23 +81,13 @@ for (const size of SIZES) {
 }
 
 // ---- report ----
-const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 const header = ["calls", "scenario", "strategy", "D1 rows read", "p50 ms", "p99 ms", "req/s", "errors"];
-const rows = results.map((r) => [
-  r.size.toLocaleString("en"),
-  r.scenario,
-  r.strategy,
-  r.rows.toLocaleString("en"),
-  fmt(r.p50, 2),
-  fmt(r.p99, 2),
-  fmt(r.rps, 0),
-  String(r.errors),
-]);
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-console.log(line(header));
-console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-for (const row of rows) console.log(line(row));
+console.log(
+  table(
+    header,
+    results.map((r) => [r.size.toLocaleString("en"), r.scenario, r.strategy, r.rows.toLocaleString("en"), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.rps, 0), String(r.errors)]),
+  ),
+);
 
 const find = (size, scenario, strategy) => results.find((r) => r.size === size && r.scenario === scenario && r.strategy === strategy);
 const largest = Math.max(...SIZES);
@@ -162,9 +105,5 @@ check(raw.p50 >= 10 * big.p50, `p50, 30 days at ${largest.toLocaleString("en")} 
 check(big.p50 <= 3 * floor.p50, `p50, 30 days at ${largest.toLocaleString("en")} calls vs the static route: ${fmt(big.p50, 2)} ms vs ${fmt(floor.p50, 2)} ms (target <= 3x: ${fmt(big.p50 / floor.p50, 2)}x)`);
 console.log("");
 console.log(execFileSync("bash", [join(ROOT, "scripts", "size.sh")], { encoding: "utf8" }).trim());
-const wranglerVersion = execFileSync(join(ROOT, "node_modules", ".bin", "wrangler"), ["--version"], { encoding: "utf8" }).trim();
-console.log(
-  `machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; wrangler ${wranglerVersion}; ` +
-    `wrk -t${values.threads} -c${values.connections} -d${values.duration}s on the same machine`,
-);
+console.log(`machine: ${machine()}; wrk -t${values.threads} -c${values.connections} -d${values.duration}s on the same machine`);
 console.log(`load (scripts/load.mjs): ${[...new Set(results.map((r) => r.size))].map((s) => `${s.toLocaleString("en")} calls in ${fmt(results.find((r) => r.size === s).loadSeconds)} s`).join(", ")}`);
