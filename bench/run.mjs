@@ -30,13 +30,8 @@ requireWrk();
 async function rowsRead(worker, path, key) {
   const response = await request(worker.base, path, { key });
   if (response.status !== 200) throw new Error(`${path}: ${response.status} ${response.text}`);
-  const id = response.headers.get("x-request-id");
-  for (let i = 0; i < 40; i++) {
-    const line = worker.logLines().find((l) => l.request_id === id);
-    if (line) return { rows: line.d1_rows_read, body: response.body };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no log line for ${id}`);
+  const line = await worker.logLineFor(response.headers.get("x-request-id"));
+  return { rows: line.d1_rows_read, body: response.body };
 }
 
 const results = [];

@@ -15,6 +15,23 @@ use crate::report;
 use crate::response::{Reply, ReportData};
 use crate::routing::{dispatch, path_and_query, Dispatch, Route};
 
+/// The settings (`[vars]`) a request needs, read once.
+struct Settings {
+    allowed_origins: AllowedOrigins,
+    /// Benchmark and fault-injection routes and parameters: never on unless `DIAGNOSTICS` is `on`.
+    diagnostics: bool,
+}
+
+impl Settings {
+    fn from_env(env: &Env) -> Self {
+        let var = |name| env.var(name).ok().map(|v| v.to_string());
+        Self {
+            allowed_origins: AllowedOrigins::parse(var("ALLOWED_ORIGINS").as_deref()),
+            diagnostics: var("DIAGNOSTICS").as_deref() == Some("on"),
+        }
+    }
+}
+
 /// What a request leaves behind for its log line.
 #[derive(Default)]
 struct Trace {
@@ -46,9 +63,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     let method = req.inner().method();
     let url = req.inner().url();
     let (path, query) = path_and_query(&url);
+    let settings = Settings::from_env(&env);
+    let diagnostics = settings.diagnostics;
     let mut trace = Trace::default();
-    // Benchmark and fault-injection routes and parameters; never on unless the var says so.
-    let diagnostics = env.var("DIAGNOSTICS").is_ok_and(|v| v.to_string() == "on");
 
     let outcome = match dispatch(&method, path, diagnostics) {
         Dispatch::Handle(Route::CallsByPhoneNumber) => {
@@ -69,14 +86,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Err(error) => (Reply::error(&error, &request_id), Some(error)),
     };
 
-    let allowed_origins = AllowedOrigins::parse(
-        env.var("ALLOWED_ORIGINS")
-            .ok()
-            .map(|v| v.to_string())
-            .as_deref(),
-    );
     let origin = req.headers().get("Origin").ok().flatten();
-    let reply = reply.finish(&request_id, allowed_origins.allow_origin(origin.as_deref()));
+    let reply = reply.finish(
+        &request_id,
+        settings.allowed_origins.allow_origin(origin.as_deref()),
+    );
 
     let line = RequestLog {
         level: RequestLog::level_for(reply.status),

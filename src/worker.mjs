@@ -35,14 +35,16 @@ export default class extends WorkerEntrypoint {
     try {
       return await Promise.race([new RustWorker(this.ctx, this.env).fetch(request), panicked]);
     } catch (error) {
-      return panicResponse(request, this.env, error, Date.now() - started);
+      const what = panics !== seen ? "worker panicked" : "worker threw";
+      return panicResponse(request, this.env, `${what}: ${error?.message ?? error}`, Date.now() - started);
     } finally {
       clearTimeout(timer);
     }
   }
 }
 
-function panicResponse(request, env, error, durationMs) {
+/** The 500 envelope for a request the Rust worker could not answer; `detail` goes to the log only. */
+function panicResponse(request, env, detail, durationMs) {
   const requestId = crypto.randomUUID();
   const url = new URL(request.url);
   console.error(
@@ -55,7 +57,7 @@ function panicResponse(request, env, error, durationMs) {
       duration_ms: durationMs,
       d1_rows_read: 0,
       key: null,
-      error: `worker panicked: ${error?.message ?? error}`,
+      error: detail,
     }),
   );
   const headers = new Headers({

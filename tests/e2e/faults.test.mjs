@@ -50,15 +50,6 @@ after(async () => {
   await rm(configDir, { recursive: true, force: true });
 });
 
-async function logLineFor(target, id) {
-  for (let i = 0; i < 40; i++) {
-    const line = target.logLines().find((l) => l.request_id === id);
-    if (line) return line;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`no log line for request ${id}`);
-}
-
 /** Asserts the 500 envelope; returns its request id. */
 function internalError({ status, headers, body }) {
   assert.equal(status, 500);
@@ -75,7 +66,7 @@ describe("a panic inside a handler", () => {
     const panicked = await request(worker.base, "/__diagnostics/panic", { headers: { Origin: ORIGIN } });
     const id = internalError(panicked);
     assert.equal(panicked.headers.get("access-control-allow-origin"), ORIGIN);
-    const line = await logLineFor(worker, id);
+    const line = await worker.logLineFor(id);
     assert.equal(line.level, "error");
     assert.equal(line.status, 500);
     assert.match(line.error, /^worker panicked: panicked at src\/entry\.rs:\d+:\d+:\ndeliberate panic/);
@@ -112,7 +103,7 @@ describe("KV unavailable", () => {
     const response = await request(kvless.base, `${ENDPOINT}?${DAY}`, { key: "cak_any-well-formed-key", headers: { Origin: ORIGIN } });
     const id = internalError(response);
     assert.equal(response.headers.get("access-control-allow-origin"), ORIGIN);
-    const line = await logLineFor(kvless, id);
+    const line = await kvless.logLineFor(id);
     assert.equal(line.level, "error");
     assert.match(line.error, /^KV binding API_KEYS: /);
     assert.doesNotMatch(response.text, /KV|API_KEYS|binding/);
@@ -129,7 +120,7 @@ describe("D1 failing", () => {
     await withBindings({ persistTo: worker.state }, (env) => env.DB.prepare("DROP TABLE calls_by_day").run());
     const failing = await request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key });
     const id = internalError(failing);
-    const line = await logLineFor(worker, id);
+    const line = await worker.logLineFor(id);
     assert.match(line.error, /^D1 query failed: .*no such table: calls_by_day/);
     assert.equal(line.key, keys.admin.fingerprint);
 

@@ -82,7 +82,8 @@ export async function createKeys(state, specs) {
 
 /**
  * Starts `wrangler dev` on `state`. `vars` overrides [vars] (e.g. ALLOWED_ORIGINS); `config` replaces
- * wrangler.toml. Resolves once the worker answers; returns { base, state, logs(), logLines(), stop() }.
+ * wrangler.toml. Resolves once the worker answers; returns { base, state, pid, inspectorPort, logs(),
+ * logLines(), logLineFor(requestId), stop() }.
  */
 export async function startWorker(state, { vars = {}, config } = {}) {
   const port = await freePort();
@@ -115,20 +116,30 @@ export async function startWorker(state, { vars = {}, config } = {}) {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+  /** The structured log lines our worker wrote, parsed. */
+  const logLines = () =>
+    output
+      .replace(/\x1b\[[0-9;]*m/g, "")
+      .split("\n")
+      .map((line) => line.slice(line.indexOf("{")))
+      .filter((line) => line.startsWith('{"level"'))
+      .map((line) => JSON.parse(line));
   return {
     base,
     state,
     pid: child.pid,
     inspectorPort,
     logs: () => output,
-    /** The structured log lines our worker wrote, parsed. */
-    logLines: () =>
-      output
-        .replace(/\x1b\[[0-9;]*m/g, "")
-        .split("\n")
-        .map((line) => line.slice(line.indexOf("{")))
-        .filter((line) => line.startsWith('{"level"'))
-        .map((line) => JSON.parse(line)),
+    logLines,
+    /** The log line of one request (they reach wrangler's output a little after the response). */
+    logLineFor: async (requestId) => {
+      for (let attempt = 0; attempt < 60; attempt++) {
+        const line = logLines().find((l) => l.request_id === requestId);
+        if (line) return line;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no log line for request ${requestId}`);
+    },
     stop: async () => {
       if (exited === null) {
         try {
