@@ -12,6 +12,33 @@ function apiBase() {
   return value || location.origin;
 }
 
+/** The origin the key would be sent to, or null when the API base is not a URL. */
+function apiOrigin() {
+  try {
+    return new URL(`${apiBase()}/`).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The key is stored with the API origin it was entered for and only ever sent there: a shared link whose
+ * `api` names another host must not receive the key this tab holds (it gets an empty key field instead).
+ */
+function storedKey() {
+  try {
+    const stored = JSON.parse(sessionStorage.getItem(KEY_STORAGE) ?? "null");
+    return stored && typeof stored.key === "string" && stored.origin === apiOrigin() ? stored.key : "";
+  } catch {
+    return "";
+  }
+}
+
+function showKeyTarget() {
+  const origin = apiOrigin();
+  $("key-target").textContent = origin ? `The key is sent only to ${origin}.` : "";
+}
+
 /** The page URL carries the API base and the filters (never the key), so a view can be shared. */
 function saveFiltersToUrl() {
   const params = new URLSearchParams();
@@ -173,12 +200,19 @@ async function fetchReport() {
 
 function init() {
   loadFiltersFromUrl();
-  $("key").value = sessionStorage.getItem(KEY_STORAGE) ?? "";
+  $("key").value = storedKey();
+  showKeyTarget();
   $("download").disabled = true;
+  // Pointing the page at another API clears a key that was entered for a different one.
+  $("api").addEventListener("change", () => {
+    $("key").value = storedKey();
+    showKeyTarget();
+  });
   $("filters").addEventListener("submit", (event) => {
     event.preventDefault();
     const key = $("key").value.trim();
-    if (key) sessionStorage.setItem(KEY_STORAGE, key);
+    const origin = apiOrigin();
+    if (key && origin) sessionStorage.setItem(KEY_STORAGE, JSON.stringify({ origin, key }));
     saveFiltersToUrl();
     fetchReport();
   });
@@ -188,7 +222,7 @@ function init() {
     $("key").focus();
   });
   $("download").addEventListener("click", downloadCsv);
-  if ($("key").value) fetchReport(); // a shared or reloaded view shows itself
+  if ($("key").value) fetchReport(); // a reloaded view (same API) shows itself
 }
 
 init();

@@ -2,6 +2,7 @@
 // origin than the worker's, against wrangler dev with known data. Screenshots go to test-artifacts/browser/.
 import assert from "node:assert/strict";
 import { mkdir, readFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
@@ -113,14 +114,54 @@ describe("the admin page, cross-origin", () => {
     assert.equal(url.searchParams.get("start_date"), "2025-01-10");
     assert.equal(url.searchParams.get("api"), worker.base);
     assert.ok(!page.url().includes(keys.admin.key));
-    assert.equal(await page.evaluate(() => sessionStorage.getItem("callAnalytics.apiKey")), keys.admin.key);
+    const stored = JSON.parse(await page.evaluate(() => sessionStorage.getItem("callAnalytics.apiKey")));
+    assert.deepEqual(stored, { origin: worker.base, key: keys.admin.key }, "the key is stored with the API it is for");
     assert.equal(await page.evaluate(() => localStorage.length), 0);
     await page.screenshot({ path: join(ARTIFACTS, "table.png"), fullPage: true });
 
-    // Reloading (or opening a shared link in this tab) shows the same view without asking again.
+    // Reloading (or opening a shared link to the same API in this tab) shows the same view without asking again.
     await page.reload();
     assert.deepEqual(await tableRows(page), rows);
     await context.close();
+  });
+
+  test("a shared link naming another API host does not get the key this tab holds", async () => {
+    const seen = [];
+    const decoy = createServer((req, res) => {
+      seen.push({ method: req.method, authorization: req.headers.authorization ?? null });
+      // Answers like a permissive API would, so only the page itself can keep the key from it.
+      res.writeHead(req.method === "OPTIONS" ? 204 : 200, {
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Headers": "Authorization",
+        "Content-Type": "application/json",
+      });
+      res.end(req.method === "OPTIONS" ? undefined : '{"success":true,"message":"ok","data":{"phone_numbers":[]}}');
+    });
+    await new Promise((resolve) => decoy.listen(0, "127.0.0.1", resolve));
+    const decoyBase = `http://127.0.0.1:${decoy.address().port}`;
+    try {
+      const { page, context } = await openPage(pageOrigin, DAY);
+      await submitWithKey(page, keys.admin.key);
+      await tableRows(page);
+      // Same tab, a link that points the page at another host.
+      await page.goto(`${pageOrigin}/admin/?api=${encodeURIComponent(decoyBase)}&${DAY}`);
+      await page.waitForLoadState("networkidle");
+      assert.equal(await page.getByLabel("API key").inputValue(), "", "the key field is empty for another API");
+      assert.match(await page.locator("#key-target").textContent(), new RegExp(`sent only to ${decoyBase}`));
+      assert.equal(await page.locator("#results").isHidden(), true);
+      // Editing the API field in place does not carry the key along either.
+      await page.goto(`${pageOrigin}/admin/?api=${encodeURIComponent(worker.base)}&${DAY}`);
+      assert.equal(await page.getByLabel("API key").inputValue(), keys.admin.key, "the key comes back for its own API");
+      await page.getByLabel("API base URL").fill(decoyBase);
+      await page.getByLabel("API base URL").press("Tab");
+      assert.equal(await page.getByLabel("API key").inputValue(), "");
+      await page.getByRole("button", { name: "Show calls" }).click();
+      assert.match(await page.getByRole("alert").textContent(), /^Enter an API key first\.$/);
+      assert.deepEqual(seen, [], "the other host received no request at all");
+      await context.close();
+    } finally {
+      await new Promise((resolve) => decoy.close(resolve));
+    }
   });
 
   test("the CSV download holds the table", async () => {
