@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false
 
 bash scripts/toolchain.sh --test
+# The browser tests use the Chromium toolchain.sh found (or CHROMIUM_PATH).
+export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
 cargo test --locked
 bash scripts/build.sh
 node --test --test-concurrency=1 tests/*/*.test.mjs
