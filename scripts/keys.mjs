@@ -55,6 +55,8 @@ try {
     switch (command) {
       case "create": {
         if (!opts.role) throw new Error("create needs --role (e.g. --role super_admin)");
+        // --replace deletes the keys with this label: never all the unlabelled ones by accident.
+        if (opts.replace && !opts.label) throw new Error("--replace needs --label (it replaces the keys with that label)");
         const replaced = opts.replace ? await deleteKeysLabelled(kv, opts.label) : 0;
         const created = await createKey(kv, { role: opts.role, label: opts.label, expiresAt: opts["expires-at"] ?? null });
         if (opts.json) {

@@ -23,7 +23,9 @@ pub const FINGERPRINT_LEN: usize = 12;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthError {
     MissingCredentials,
-    /// An `Authorization` header with another scheme, no token, or a token that cannot be a key.
+    /// An `Authorization` header with a scheme other than `Bearer`.
+    OtherScheme,
+    /// A `Bearer` header with no token, or a token that cannot be a key.
     MalformedCredentials,
     UnknownKey,
     RevokedKey,
@@ -43,10 +45,11 @@ impl AuthError {
         }
     }
 
-    /// The `WWW-Authenticate` challenge (RFC 6750 §3).
+    /// The `WWW-Authenticate` challenge (RFC 6750 §3; no error code when the client sent no bearer
+    /// credentials at all, §3.1).
     pub fn challenge(&self) -> &'static str {
         match self {
-            AuthError::MissingCredentials => "Bearer",
+            AuthError::MissingCredentials | AuthError::OtherScheme => "Bearer",
             AuthError::InsufficientRole => "Bearer error=\"insufficient_scope\"",
             _ => "Bearer error=\"invalid_token\"",
         }
@@ -58,6 +61,9 @@ impl fmt::Display for AuthError {
         f.write_str(match self {
             AuthError::MissingCredentials => {
                 "Missing API key: send the header \"Authorization: Bearer <API key>\""
+            }
+            AuthError::OtherScheme => {
+                "Unsupported Authorization scheme: expected \"Bearer <API key>\""
             }
             AuthError::MalformedCredentials => {
                 "Malformed Authorization header: expected \"Bearer <API key>\""
@@ -77,9 +83,10 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, AuthError> {
     if header.is_empty() {
         return Err(AuthError::MissingCredentials);
     }
-    let (scheme, token) = header
-        .split_once(' ')
-        .ok_or(AuthError::MalformedCredentials)?;
+    let (scheme, token) = header.split_once(' ').unwrap_or((header, ""));
+    if !scheme.eq_ignore_ascii_case("Bearer") {
+        return Err(AuthError::OtherScheme);
+    }
     let token = token.trim_start_matches(' ');
     let b64token = |t: &str| {
         let body = t.trim_end_matches('=');
@@ -88,7 +95,7 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, AuthError> {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
     };
-    if scheme.eq_ignore_ascii_case("Bearer") && token.len() <= MAX_TOKEN_LEN && b64token(token) {
+    if token.len() <= MAX_TOKEN_LEN && b64token(token) {
         Ok(token)
     } else {
         Err(AuthError::MalformedCredentials)
@@ -174,9 +181,6 @@ mod tests {
             "Bearer",
             "Bearer ",
             "Bearer  ",
-            "Basic YWxhZGRpbjpvcGVuc2VzYW1l",
-            "Token abc",
-            "Bearerabc",
             "Bearer abc def",
             "Bearer ===",
             "Bearer a=b",
@@ -187,6 +191,13 @@ mod tests {
             assert_eq!(
                 bearer_token(Some(header)),
                 Err(AuthError::MalformedCredentials),
+                "{header:?}"
+            );
+        }
+        for header in ["Basic YWxhZGRpbjpvcGVuc2VzYW1l", "Token abc", "Bearerabc", "Basic"] {
+            assert_eq!(
+                bearer_token(Some(header)),
+                Err(AuthError::OtherScheme),
                 "{header:?}"
             );
         }

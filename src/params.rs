@@ -160,7 +160,8 @@ impl fmt::Display for ParamError {
                  by default end_date is now and start_date is 30 days before end_date)",
             ),
             ParamError::InvalidEmail => f.write_str(
-                "Invalid user_email: expected an email address such as alice@example.com",
+                "Invalid user_email: expected an email address such as alice@example.com \
+                 (in a URL, write a + in the address as %2B: an unencoded + reads as a space)",
             ),
             ParamError::InvalidStrategy => f.write_str("Invalid strategy: expected rollups or raw"),
         }

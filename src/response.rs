@@ -195,7 +195,7 @@ mod tests {
             body(&reply),
             serde_json::json!({
                 "success": false,
-                "message": "Invalid user_email: expected an email address such as alice@example.com",
+                "message": "Invalid user_email: expected an email address such as alice@example.com (in a URL, write a + in the address as %2B: an unencoded + reads as a space)",
                 "data": null
             })
         );

@@ -12,7 +12,8 @@
 
 export const FIELDS = ["id", "user_id", "user_email", "platform", "platform_number", "started_at", "duration_seconds"];
 const REQUIRED = ["id", "user_id", "platform", "started_at"];
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+/** An RFC 3339 datetime with `Z` or a numeric offset (never the machine's local time). */
+export const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 const MAX_TEXT = 1024;
 
 export class RecordError extends Error {

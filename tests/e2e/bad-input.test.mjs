@@ -170,7 +170,7 @@ describe("credentials", () => {
   test("a token longer than any key", () => challenge({ Authorization: `Bearer ${"k".repeat(257)}` }, /^Malformed Authorization header/));
   test("a very long token", () => challenge({ Authorization: `Bearer ${"k".repeat(8_000)}` }, /^Malformed Authorization header/));
   test("a token with non-ASCII text", () => challenge({ Authorization: "Bearer cl\u00e9" }, /^Malformed Authorization header/));
-  test("the key of another scheme", () => challenge({ Authorization: `Basic ${keys.admin.key}` }, /^Malformed Authorization header/));
+  test("the key of another scheme", () => challenge({ Authorization: `Basic ${keys.admin.key}` }, /^Unsupported Authorization scheme/));
 });
 
 describe("non-ASCII emails", () => {

@@ -168,6 +168,7 @@ describe("bad input is a 400 naming the parameter", () => {
     ["start_date=2025-01-10&start_date=2025-01-11", /^Parameter start_date was given more than once$/],
     ["user_email=a@x.io&user_email=b@x.io", /^Parameter user_email was given more than once$/],
     ["user_email=not-an-email", /^Invalid user_email: expected an email address/],
+    ["user_email=alice+tag@example.com", /^Invalid user_email: .*write a \+ in the address as %2B/],
     ["user_email=%27%20OR%201%3D1%20--", /^Invalid user_email/],
     ["startdate=2025-01-10", /^Unknown parameter "startdate"; accepted parameters are start_date, end_date, user_email$/],
     ["user_email=%E0%A4", /^The query string is malformed/],
@@ -196,8 +197,8 @@ describe("authentication and authorization", () => {
   const invalid = 'Bearer error="invalid_token"';
 
   test("no Authorization header: 401", () => challenge(get(DAY_QUERY, { key: null }), 401, /^Missing API key/, "Bearer"));
-  test("another scheme: 401", () =>
-    challenge(get(DAY_QUERY, { key: null, headers: { Authorization: "Basic YWxhZGRpbjpvcGVuc2VzYW1l" } }), 401, /^Malformed Authorization header/, invalid));
+  test("another scheme: 401, a challenge without an error code (RFC 6750 3.1)", () =>
+    challenge(get(DAY_QUERY, { key: null, headers: { Authorization: "Basic YWxhZGRpbjpvcGVuc2VzYW1l" } }), 401, /^Unsupported Authorization scheme: expected "Bearer <API key>"$/, "Bearer"));
   test("Bearer without a token: 401", () =>
     challenge(get(DAY_QUERY, { key: null, headers: { Authorization: "Bearer" } }), 401, /^Malformed Authorization header/, invalid));
   test("an unknown key: 401", () => challenge(get(DAY_QUERY, { key: "cak_not-a-real-key" }), 401, /^Invalid API key$/, invalid));

@@ -82,7 +82,10 @@ test("--replace swaps the keys that share a label", async () => {
 });
 
 test("mistakes are reported, not guessed", async () => {
-  for (const args of [["revoke", "0123456789ab"], ["revoke", "xyz"], ["create"], ["create", "--role", "Super Admin"], ["create", "--role", "super_admin", "--expires-at", "soon"], ["frobnicate"]]) {
+  for (const args of [["revoke", "0123456789ab"], ["revoke", "xyz"], ["create"], ["create", "--role", "Super Admin"], ["create", "--role", "super_admin", "--expires-at", "soon"],
+    // No offset: the machine's local time would be a guess.
+    ["create", "--role", "super_admin", "--expires-at", "2027-01-01T00:00"], ["create", "--role", "super_admin", "--expires-at", "2027-01-01T00:00:00"],
+    ["create", "--role", "super_admin", "--replace"], ["frobnicate"]]) {
     const { code, stderr } = await keys(...args);
     assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
     assert.match(stderr, /^keys: /);
