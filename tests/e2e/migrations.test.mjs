@@ -1,5 +1,6 @@
 // Upgrading a database that already holds calls: 0002 (rollups) must backfill them, applied with
-// `wrangler d1 migrations apply` as a user would, and the worker must then answer from the rollups.
+// `wrangler d1 migrations apply` as a user would, and the worker must then answer from the rollups; 0003 then
+// guards `calls` against writes the rollups could not account for.
 import assert from "node:assert/strict";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -34,6 +35,8 @@ before(async () => {
   await copyFile(join(ROOT, "migrations", "0002_rollups.sql"), join(project, "migrations", "0002_rollups.sql"));
   const output = await apply(state);
   assert.match(output, /0002_rollups\.sql\s*│\s*✅/);
+  await copyFile(join(ROOT, "migrations", "0003_calls_guard.sql"), join(project, "migrations", "0003_calls_guard.sql"));
+  assert.match(await apply(state), /0003_calls_guard\.sql\s*│\s*✅/);
   keys = await createKeys(state, { admin: { role: "super_admin" } });
   worker = await startWorker(state, { vars: { DIAGNOSTICS: "on" } });
 });
@@ -43,11 +46,19 @@ after(async () => {
   await rm(project, { recursive: true, force: true });
 });
 
-test("0002 creates every trigger whole", async () => {
+test("0002 and 0003 create every trigger whole", async () => {
   const triggers = await withBindings({ persistTo: worker.state }, async (env) =>
     (await env.DB.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all()).results,
   );
-  assert.deepEqual(triggers.map((t) => t.name), ["call_facts_added", "call_facts_removed", "calls_deleted", "calls_inserted", "calls_updated"]);
+  assert.deepEqual(triggers.map((t) => t.name), [
+    "call_facts_added",
+    "call_facts_removed",
+    "calls_deleted",
+    "calls_guard_insert",
+    "calls_guard_update",
+    "calls_inserted",
+    "calls_updated",
+  ]);
   for (const { name, sql } of triggers) assert.match(sql, /\bEND$/, `${name} ends with its END`);
 });
 
@@ -72,4 +83,42 @@ test("calls that were there before 0002 are in the rollups", async () => {
   const raw = await request(worker.base, `${ENDPOINT}?${year}&strategy=raw`, { key: keys.admin.key });
   assert.deepEqual(rollups.body.data, raw.body.data);
   assert.equal(rollups.body.data.phone_numbers.reduce((n, r) => n + r.total_calls, 0), fx.DAY_RECORDS.length - 1 + fx.TIE_RECORDS.length);
+});
+
+test("writes the rollups could not account for are refused, and change nothing", async () => {
+  const year = `${ENDPOINT}?start_date=2025-01-01&end_date=2025-12-31`;
+  const before = (await request(worker.base, year, { key: keys.admin.key })).body.data;
+  const insert = "INSERT INTO calls (id, user_id, platform, platform_number, started_at, duration_seconds) VALUES (?, 'u-alice', 'sip', '+15550001111', ?, ?)";
+  const start = Date.UTC(2025, 0, 10, 12);
+  const refusals = await withBindings({ persistTo: worker.state }, async (env) => {
+    const attempt = (sql, ...values) =>
+      env.DB.prepare(sql).bind(...values).run().then(() => "accepted", (error) => String(error.message));
+    return {
+      nullId: await attempt(insert, null, start, 60),
+      isoStart: await attempt(insert, "guard-1", "2025-01-10T12:00:00Z", 60),
+      fractionalStart: await attempt(insert, "guard-2", start + 0.5, 60),
+      textDuration: await attempt(insert, "guard-3", start, "abc"),
+      updateStart: await attempt("UPDATE calls SET started_at = '2025-01-10' WHERE id = ?", fx.DAY_RECORDS[0].id),
+      updateDuration: await attempt("UPDATE calls SET duration_seconds = 'long' WHERE id = ?", fx.DAY_RECORDS[0].id),
+      // What the contract allows still works: numeric text is converted by the columns' affinity.
+      numericText: await attempt(insert, "guard-4", String(start), "60"),
+    };
+  });
+  assert.match(refusals.nullId, /calls\.id must not be NULL/);
+  assert.match(refusals.isoStart, /calls\.started_at must be an integer: Unix epoch milliseconds/);
+  assert.match(refusals.fractionalStart, /calls\.started_at must be an integer/);
+  assert.match(refusals.textDuration, /calls\.duration_seconds must be a number of seconds/);
+  assert.match(refusals.updateStart, /calls\.started_at must be an integer/);
+  assert.match(refusals.updateDuration, /calls\.duration_seconds must be a number of seconds/);
+  assert.equal(refusals.numericText, "accepted");
+
+  // Only the accepted call was added (+1 call, +1 minute on its number), in the rollups and in the raw query.
+  const after = (await request(worker.base, year, { key: keys.admin.key })).body.data;
+  const raw = (await request(worker.base, `${year}&strategy=raw`, { key: keys.admin.key })).body.data;
+  assert.deepEqual(after, raw);
+  const row = (data) => data.phone_numbers.find((r) => r.phone_number === "+15550001111") ?? { total_calls: 0, total_duration_minutes: 0 };
+  assert.equal(row(after).total_calls, row(before).total_calls + 1);
+  assert.equal(Math.round((row(after).total_duration_minutes - row(before).total_duration_minutes) * 100), 100);
+  const others = (data) => data.phone_numbers.filter((r) => r.phone_number !== "+15550001111");
+  assert.deepEqual(others(after), others(before));
 });
