@@ -3,7 +3,7 @@
 //   value {"role", "label", "created_at", "expires_at", "revoked"}  (the same JSON is kept as the entry's
 //         metadata, so listing needs no per-key read)
 import { createHash, randomBytes } from "node:crypto";
-import { RFC3339 } from "./records.mjs";
+import { parseRfc3339 } from "./records.mjs";
 
 export const KEY_PREFIX = "cak_";
 export const FINGERPRINT_LENGTH = 12;
@@ -23,7 +23,7 @@ export function fingerprintOf(hashHex) {
 }
 
 function parseInstant(text, what) {
-  const millis = RFC3339.test(text) ? Date.parse(text.replace(" ", "T")) : NaN;
+  const millis = parseRfc3339(text);
   if (Number.isNaN(millis)) {
     throw new Error(`${what} must be an RFC 3339 datetime with Z or an offset, such as 2027-01-01T00:00:00Z`);
   }

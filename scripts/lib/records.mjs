@@ -12,8 +12,7 @@
 
 export const FIELDS = ["id", "user_id", "user_email", "platform", "platform_number", "started_at", "duration_seconds"];
 const REQUIRED = ["id", "user_id", "platform", "started_at"];
-/** An RFC 3339 datetime with `Z` or a numeric offset (never the machine's local time). */
-export const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 const MAX_TEXT = 1024;
 
 export class RecordError extends Error {
@@ -87,14 +86,20 @@ function text(raw, name, { required }) {
   return raw;
 }
 
+/** Epoch milliseconds of an RFC 3339 datetime with `Z` or a numeric offset (never the machine's local
+ * time), or NaN for anything else. */
+export function parseRfc3339(text) {
+  return RFC3339.test(text) ? Date.parse(text.replace(" ", "T")) : NaN;
+}
+
 function startedAt(raw) {
   if (typeof raw === "number" || (typeof raw === "string" && /^-?\d+$/.test(raw.trim()))) {
     const millis = Number(raw);
     if (!Number.isSafeInteger(millis)) throw new RecordError("started_at is not a whole number of milliseconds");
     return millis;
   }
-  if (typeof raw === "string" && RFC3339.test(raw.trim())) {
-    const millis = Date.parse(raw.trim().replace(" ", "T"));
+  if (typeof raw === "string") {
+    const millis = parseRfc3339(raw.trim());
     if (!Number.isNaN(millis)) return millis;
   }
   throw new RecordError("started_at must be epoch milliseconds or an RFC 3339 datetime with Z or an offset");
