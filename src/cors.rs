@@ -14,7 +14,7 @@ pub enum AllowedOrigins {
 pub const ALLOW_METHODS: &str = "GET, OPTIONS";
 pub const ALLOW_HEADERS: &str = "Authorization";
 /// Response headers a page's script may read.
-pub const EXPOSE_HEADERS: &str = "X-Request-Id";
+pub const EXPOSE_HEADERS: &str = "X-Request-Id, Retry-After";
 /// How long a browser may reuse a preflight answer, in seconds.
 pub const MAX_AGE_SECONDS: &str = "600";
 

@@ -1,158 +1,125 @@
-//! The fetch event: route, run the one handler, finish the response, log one line.
+//! The fetch event (wasm only): read the request, serve it on Cloudflare (`app`), write its log line, turn
+//! the reply into a Response.
+//!
+//! A Rust panic aborts the wasm instance (panic=abort) and every request in flight on it. So before a request
+//! runs, its 500 answer is prepared here and handed to `src/worker.mjs`, which sends it if the instance dies;
+//! the panic hook, still running Rust, writes the log line of each request it leaves unanswered.
 
+use std::cell::RefCell;
+
+use wasm_bindgen::prelude::*;
 use worker::{event, Context, Env, Headers, Request, Response};
 
-use crate::auth;
-use crate::cors::AllowedOrigins;
-use crate::database;
-use crate::error::ApiError;
-use crate::keystore;
-use crate::log::RequestLog;
-use crate::openapi;
-use crate::params::ReportRequest;
-use crate::query;
-use crate::report;
-use crate::response::{Reply, ReportData};
-use crate::routing::{dispatch, path_and_query, Dispatch, Route};
+use crate::access::Caller;
+use crate::app::{self, Incoming, Settings};
+use crate::cloudflare::{random_uuid, Cloudflare};
+use crate::response::Reply;
 
-/// The settings (`[vars]`) a request needs, read once.
-struct Settings {
-    allowed_origins: AllowedOrigins,
-    /// Benchmark and fault-injection routes and parameters: never on unless `DIAGNOSTICS` is `on`.
-    diagnostics: bool,
-}
-
-impl Settings {
-    fn from_env(env: &Env) -> Self {
-        let var = |name| env.var(name).ok().map(|v| v.to_string());
-        Self {
-            allowed_origins: AllowedOrigins::parse(var("ALLOWED_ORIGINS").as_deref()),
-            diagnostics: var("DIAGNOSTICS").as_deref() == Some("on"),
-        }
-    }
-}
-
-/// What a request leaves behind for its log line.
-#[derive(Default)]
-struct Trace {
-    key_fingerprint: Option<String>,
-    d1_rows_read: u64,
-}
-
-#[wasm_bindgen::prelude::wasm_bindgen]
+#[wasm_bindgen]
 extern "C" {
-    /// Defined by src/worker.mjs: answers the requests a panic leaves without a response.
+    /// Defined by src/worker.mjs: keeps a request's prepared panic answer (as `Reply::to_json`).
+    #[wasm_bindgen(js_namespace = globalThis, js_name = __callAnalyticsPrepared, catch)]
+    fn prepare_panic_answer(request: &JsValue, reply_json: &str) -> Result<(), JsValue>;
+
+    /// Defined by src/worker.mjs: the instance is dead; answer the requests in flight on it.
     #[wasm_bindgen(js_namespace = globalThis, js_name = __callAnalyticsPanicked, catch)]
-    fn report_panic(message: &str) -> Result<(), wasm_bindgen::JsValue>;
+    fn report_panic() -> Result<(), JsValue>;
+}
+
+/// A request in flight on this instance, for the log line the panic hook writes if the instance dies.
+struct InFlight {
+    request_id: String,
+    method: String,
+    url: String,
+    started: f64,
+}
+
+thread_local! {
+    static IN_FLIGHT: RefCell<Vec<InFlight>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Removes a request from `IN_FLIGHT` when it finishes (or is dropped, e.g. when the client goes away).
+struct Landed<'a>(&'a str);
+
+impl Drop for Landed<'_> {
+    fn drop(&mut self) {
+        IN_FLIGHT.with(|all| all.borrow_mut().retain(|r| r.request_id != self.0));
+    }
 }
 
 #[event(start)]
 fn start() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        // Without the JS wrapper there is nobody to tell; the shim still resets the instance.
-        let _ = report_panic(&info.to_string());
+        let now = js_sys::Date::now();
+        let panic = info.to_string();
+        IN_FLIGHT.with(|all| {
+            let Ok(mut all) = all.try_borrow_mut() else {
+                return;
+            };
+            for request in all.drain(..) {
+                let line = app::panic_log_line(
+                    &request.request_id,
+                    &request.method,
+                    &request.url,
+                    now - request.started,
+                    &panic,
+                );
+                worker::console_error!("{line}");
+            }
+        });
+        // Without the JS wrapper there is nobody to tell; worker-build's shim still resets the instance.
+        let _ = report_panic();
     }));
 }
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let started = js_sys::Date::now();
-    let request_id = keystore::random_uuid();
-    // The raw method: workers-rs maps methods it does not know (QUERY, PROPFIND...) to GET.
+    let request_id = random_uuid();
     let method = req.inner().method();
     let url = req.inner().url();
-    let (path, query) = path_and_query(&url);
-    let settings = Settings::from_env(&env);
-    let diagnostics = settings.diagnostics;
-    let mut trace = Trace::default();
-
-    let outcome = match dispatch(&method, path, diagnostics) {
-        Dispatch::Handle(Route::CallsByPhoneNumber) => {
-            calls_by_phone_number(&req, query, diagnostics, &env, &mut trace).await
-        }
-        Dispatch::Handle(Route::OpenApi) => Ok(Reply::document(openapi::DOCUMENT)),
-        Dispatch::Handle(Route::DiagnosticsStatic) => {
-            let pages = core::arch::wasm32::memory_size::<0>() as u64;
-            Ok(Reply::diagnostic(pages * 65_536))
-        }
-        Dispatch::Handle(Route::DiagnosticsPanic) => diagnostics_panic().await,
-        Dispatch::Preflight(_) => Ok(Reply::preflight()),
-        Dispatch::MethodNotAllowed(route) => Err(ApiError::MethodNotAllowed(route)),
-        Dispatch::NotFound => Err(ApiError::NotFound),
-    };
-    let (reply, error) = match outcome {
-        Ok(reply) => (reply, None),
-        Err(error) => (Reply::error(&error, &request_id), Some(error)),
-    };
-
-    let origin = req.headers().get("Origin").ok().flatten();
-    let reply = reply.finish(
-        &request_id,
-        settings.allowed_origins.allow_origin(origin.as_deref()),
+    let header = |name| req.headers().get(name).ok().flatten();
+    let (origin, client_ip, authorization) = (
+        header("Origin"),
+        header("CF-Connecting-IP"),
+        header("Authorization"),
     );
-
-    let line = RequestLog {
-        level: RequestLog::level_for(reply.status),
-        request_id: &request_id,
+    let var = |name| env.var(name).ok().map(|v| v.to_string());
+    let settings = Settings::from_vars(
+        var("ALLOWED_ORIGINS").as_deref(),
+        var("DIAGNOSTICS").as_deref(),
+    );
+    let incoming = Incoming {
         method: &method,
-        path,
-        status: reply.status,
-        duration_ms: js_sys::Date::now() - started,
-        d1_rows_read: trace.d1_rows_read,
-        key: trace.key_fingerprint.as_deref(),
-        error: error.as_ref().and_then(ApiError::log_detail),
-    }
-    .to_line();
-    if reply.status >= 500 {
-        worker::console_error!("{line}");
-    } else {
-        worker::console_log!("{line}");
-    }
-    into_response(reply)
-}
-
-/// `GET /admin/analytics/calls/by-phone-number`: auth, then parameters, then the query.
-async fn calls_by_phone_number(
-    req: &Request,
-    query: &str,
-    diagnostics: bool,
-    env: &Env,
-    trace: &mut Trace,
-) -> Result<Reply, ApiError> {
-    let now_millis = js_sys::Date::now() as i64;
-
-    let header = req.headers().get("Authorization").ok().flatten();
-    let token = auth::bearer_token(header.as_deref())?;
-    let hash = keystore::sha256(token).await?;
-    trace.key_fingerprint = Some(auth::fingerprint(&hash));
-    let keys = env
-        .kv("API_KEYS")
-        .map_err(|e| ApiError::internal("KV binding API_KEYS", e))?;
-    let record = keystore::record(&keys, &auth::storage_name(&hash)).await?;
-    auth::authorize(record.as_deref(), now_millis)?;
-
-    let request = if diagnostics {
-        ReportRequest::from_query_with_diagnostics(query, now_millis)?
-    } else {
-        ReportRequest::from_query(query, now_millis)?
+        url: &url,
+        origin: origin.as_deref(),
+        caller: Caller {
+            client_ip: client_ip.as_deref(),
+            authorization: authorization.as_deref(),
+        },
     };
 
-    let db = env
-        .d1("DB")
-        .map_err(|e| ApiError::internal("D1 binding DB", e))?;
-    let (totals, rows_read) = database::bucket_totals(&db, &query::statement(&request)).await?;
-    trace.d1_rows_read += rows_read;
-    Ok(Reply::report(&ReportData::new(
-        &request,
-        report::rows(totals),
-    )))
-}
+    let panic_reply = app::panic_reply(&settings, incoming, &request_id);
+    // Outside the wrapper (no such global) nothing keeps it; the request then fails as workerd decides.
+    let _ = prepare_panic_answer(req.inner(), &panic_reply.to_json());
+    IN_FLIGHT.with(|all| {
+        all.borrow_mut().push(InFlight {
+            request_id: request_id.clone(),
+            method: method.clone(),
+            url: url.clone(),
+            started,
+        })
+    });
+    let _landed = Landed(&request_id);
 
-/// `GET /__diagnostics/panic` (DIAGNOSTICS=on only): a handler bug, after an await as in real handlers.
-async fn diagnostics_panic() -> Result<Reply, ApiError> {
-    keystore::sha256("diagnostics").await?;
-    panic!("deliberate panic from /__diagnostics/panic");
+    let served = app::serve(&Cloudflare::new(env), &settings, incoming, &request_id, started).await;
+    if served.error {
+        worker::console_error!("{}", served.log_line);
+    } else {
+        worker::console_log!("{}", served.log_line);
+    }
+    into_response(served.reply)
 }
 
 fn into_response(reply: Reply) -> worker::Result<Response> {

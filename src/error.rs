@@ -3,7 +3,8 @@
 use std::fmt;
 
 use crate::auth::AuthError;
-use crate::params::ParamError;
+use crate::limits::{Limit, PERIOD_SECONDS};
+use crate::parameters::ParamError;
 use crate::routing::Route;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +13,8 @@ pub enum ApiError {
     Auth(AuthError),
     NotFound,
     MethodNotAllowed(Route),
+    /// Over a rate limit (429).
+    RateLimited(Limit),
     /// Something on our side failed; the detail is logged, never sent.
     Internal(String),
 }
@@ -23,6 +26,7 @@ impl ApiError {
             ApiError::Auth(auth) => auth.status(),
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed(_) => 405,
+            ApiError::RateLimited(_) => 429,
             ApiError::Internal(_) => 500,
         }
     }
@@ -36,15 +40,17 @@ impl ApiError {
             ApiError::MethodNotAllowed(route) => {
                 format!("Method not allowed; use {}", route.allow())
             }
+            ApiError::RateLimited(limit) => limit.message(),
             ApiError::Internal(_) => format!("Internal server error (request id {request_id})"),
         }
     }
 
-    /// Headers the status calls for: `WWW-Authenticate` on 401/403, `Allow` on 405.
+    /// Headers the status calls for: `WWW-Authenticate` on 401/403, `Allow` on 405, `Retry-After` on 429.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
             ApiError::Auth(auth) => vec![("WWW-Authenticate", auth.challenge().to_owned())],
             ApiError::MethodNotAllowed(route) => vec![("Allow", route.allow().to_owned())],
+            ApiError::RateLimited(_) => vec![("Retry-After", PERIOD_SECONDS.to_string())],
             _ => Vec::new(),
         }
     }
@@ -90,6 +96,7 @@ mod tests {
             ApiError::MethodNotAllowed(Route::CallsByPhoneNumber).status(),
             405
         );
+        assert_eq!(ApiError::RateLimited(Limit::ClientIp).status(), 429);
         assert_eq!(ApiError::Internal("boom".into()).status(), 500);
     }
 
@@ -116,6 +123,10 @@ mod tests {
         assert_eq!(
             ApiError::MethodNotAllowed(Route::CallsByPhoneNumber).headers(),
             vec![("Allow", "GET, OPTIONS".to_owned())]
+        );
+        assert_eq!(
+            ApiError::RateLimited(Limit::ApiKey).headers(),
+            vec![("Retry-After", "60".to_owned())]
         );
         assert!(ApiError::NotFound.headers().is_empty());
     }

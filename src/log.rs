@@ -1,20 +1,33 @@
-//! The one structured log line per request. It never holds a key or an `Authorization` header: a key
-//! appears only as the fingerprint of its hash.
+//! The one structured log line per request. It never holds a key, an `Authorization` header or the query
+//! string (which may hold an email): a key appears only as the fingerprint of its hash.
 
 use serde::Serialize;
+
+/// What a request did that its log line reports, gathered while it runs.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LogFacts {
+    /// The key's fingerprint, once the request presented a well-formed token.
+    pub key: Option<String>,
+    /// Reads that reached Workers KV (not the isolate's memory of a key).
+    pub kv_reads: u32,
+    pub d1_rows_read: u64,
+}
 
 #[derive(Debug, Serialize)]
 pub struct RequestLog<'a> {
     pub level: &'static str,
     pub request_id: &'a str,
     pub method: &'a str,
-    /// The path only: the query string (which may hold an email) stays out of the log.
+    /// The path only: the query string stays out of the log.
     pub path: &'a str,
     pub status: u16,
     pub duration_ms: f64,
     pub d1_rows_read: u64,
-    /// The key's fingerprint, once the request presented a well-formed token.
+    pub kv_reads: u32,
     pub key: Option<&'a str>,
+    /// Which rate limit refused the request (`client_ip` or `api_key`), for a 429.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
 }
@@ -25,6 +38,10 @@ impl RequestLog<'_> {
             500.. => "error",
             _ => "info",
         }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.level == "error"
     }
 
     pub fn to_line(&self) -> String {
@@ -46,7 +63,9 @@ mod tests {
             status: 500,
             duration_ms: 12.0,
             d1_rows_read: 0,
+            kv_reads: 1,
             key: Some("ba7816bf8f01"),
+            rate_limited: None,
             error: Some("D1 query failed:\nno such table"),
         }
         .to_line();
@@ -54,7 +73,9 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(value["level"], "error");
         assert_eq!(value["key"], "ba7816bf8f01");
+        assert_eq!(value["kv_reads"], 1);
         assert_eq!(value["error"], "D1 query failed:\nno such table");
+        assert!(value.get("rate_limited").is_none());
         assert_eq!(RequestLog::level_for(401), "info");
     }
 }

@@ -1,21 +1,22 @@
-//! The OpenAPI 3.1 document (`src/openapi.json`), served at `/openapi.json`. The tests below tie it to the
-//! code: parameters, messages and statuses; the end-to-end contract tests tie it to the behaviour.
-
-pub const DOCUMENT: &str = include_str!("openapi.json");
+//! The OpenAPI 3.1 document, `public/openapi.json`: a static asset (not compiled into the wasm) that the
+//! worker serves at `/openapi.json` with its usual headers. These host tests tie it to the code (parameters,
+//! messages, statuses); the end-to-end contract tests tie it to the behaviour.
 
 #[cfg(test)]
 mod tests {
     use serde_json::Value;
 
-    use super::DOCUMENT;
     use crate::auth::AuthError;
+    use crate::calls_by_phone_number::SUCCESS_MESSAGE;
     use crate::error::ApiError;
-    use crate::params::{ParamError, ACCEPTED_PARAMETERS};
-    use crate::response::SUCCESS_MESSAGE;
+    use crate::limits::Limit;
+    use crate::parameters::{ParamError, ACCEPTED_PARAMETERS};
     use crate::routing::{dispatch, Dispatch, Route};
 
+    const DOCUMENT: &str = include_str!("../public/openapi.json");
+
     fn document() -> Value {
-        serde_json::from_str(DOCUMENT).expect("src/openapi.json is JSON")
+        serde_json::from_str(DOCUMENT).expect("public/openapi.json is JSON")
     }
 
     fn operation(doc: &Value) -> &Value {
@@ -81,10 +82,12 @@ mod tests {
         );
         assert_eq!(example("401"), AuthError::UnknownKey.to_string());
         assert_eq!(example("403"), AuthError::InsufficientRole.to_string());
+        assert_eq!(example("429"), Limit::ApiKey.message());
         let statuses: Vec<u16> = [
             ApiError::from(ParamError::EmptyRange),
             ApiError::from(AuthError::MissingCredentials),
             ApiError::from(AuthError::InsufficientRole),
+            ApiError::RateLimited(Limit::ClientIp),
             ApiError::Internal(String::new()),
         ]
         .iter()

@@ -4,13 +4,9 @@ use serde::Serialize;
 
 use crate::cors;
 use crate::error::ApiError;
-use crate::params::ReportRequest;
-use crate::report::PhoneNumberRow;
-
-pub const SUCCESS_MESSAGE: &str = "Calls by phone number fetched successfully";
 
 /// A response before it meets the runtime: status, headers and an optional body.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
@@ -24,25 +20,8 @@ struct Envelope<'a, T: Serialize> {
     data: Option<T>,
 }
 
-/// `data` of a successful answer: the rows, and the range and filter that produced them.
-#[derive(Debug, Serialize)]
-pub struct ReportData<'a> {
-    pub phone_numbers: Vec<PhoneNumberRow>,
-    pub start_date: String,
-    pub end_date: String,
-    pub user_email: Option<&'a str>,
-}
-
-impl<'a> ReportData<'a> {
-    pub fn new(request: &'a ReportRequest, phone_numbers: Vec<PhoneNumberRow>) -> Self {
-        Self {
-            phone_numbers,
-            start_date: request.range.start_rfc3339(),
-            end_date: request.range.end_rfc3339(),
-            user_email: request.user_email.as_ref().map(|email| email.as_str()),
-        }
-    }
-}
+/// What every API response forbids a browser to do with it: run, embed or frame anything.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
 fn json<T: Serialize>(envelope: &Envelope<T>) -> String {
     // Serializing plain structs of strings and numbers cannot fail.
@@ -50,10 +29,11 @@ fn json<T: Serialize>(envelope: &Envelope<T>) -> String {
 }
 
 impl Reply {
-    pub fn report(data: &ReportData) -> Self {
+    /// A success: `{"success": true, "message", "data"}`.
+    pub fn success<T: Serialize>(message: &str, data: &T) -> Self {
         let body = json(&Envelope {
             success: true,
-            message: SUCCESS_MESSAGE,
+            message,
             data: Some(data),
         });
         Self {
@@ -78,31 +58,11 @@ impl Reply {
     }
 
     /// A JSON document served as is (the OpenAPI document).
-    pub fn document(json: &'static str) -> Self {
+    pub fn document(json: String) -> Self {
         Self {
             status: 200,
             headers: Vec::new(),
-            body: Some(json.to_owned()),
-        }
-    }
-
-    /// The diagnostics route's answer: the size of the wasm instance's linear memory, which only grows, so
-    /// that a soak run can tell whether the worker's own memory grows under load.
-    pub fn diagnostic(wasm_memory_bytes: u64) -> Self {
-        #[derive(Serialize)]
-        struct Memory {
-            wasm_memory_bytes: u64,
-        }
-        let data = Memory { wasm_memory_bytes };
-        let body = json(&Envelope {
-            success: true,
-            message: "static",
-            data: Some(data),
-        });
-        Self {
-            status: 200,
-            headers: Vec::new(),
-            body: Some(body),
+            body: Some(json),
         }
     }
 
@@ -126,12 +86,16 @@ impl Reply {
     }
 
     /// Adds what every response carries: the JSON content type, `no-store`, the request id, `Vary: Origin`,
-    /// and, for an allowed origin, `Access-Control-Allow-Origin`.
+    /// a policy that lets nothing run or frame it, and, for an allowed origin, `Access-Control-Allow-Origin`.
     pub fn finish(mut self, request_id: &str, allow_origin: Option<String>) -> Self {
         self.headers.extend([
             ("Content-Type", "application/json".to_owned()),
             ("Cache-Control", "no-store".to_owned()),
             ("X-Content-Type-Options", "nosniff".to_owned()),
+            (
+                "Content-Security-Policy",
+                CONTENT_SECURITY_POLICY.to_owned(),
+            ),
             ("X-Request-Id", request_id.to_owned()),
             ("Vary", "Origin".to_owned()),
         ]);
@@ -143,6 +107,12 @@ impl Reply {
             ));
         }
         self
+    }
+
+    /// This reply as JSON `{"status", "headers": [[name, value]...], "body"}`, the form in which
+    /// `src/worker.mjs` holds a request's prepared answer to a panic.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("reply serializes")
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -157,33 +127,19 @@ impl Reply {
 mod tests {
     use super::*;
     use crate::auth::AuthError;
-    use crate::params::ParamError;
+    use crate::parameters::ParamError;
 
     fn body(reply: &Reply) -> serde_json::Value {
         serde_json::from_str(reply.body.as_deref().unwrap()).unwrap()
     }
 
     #[test]
-    fn wraps_the_report_in_the_spec_envelope() {
-        let request =
-            ReportRequest::from_query("user_email=Alice@Example.com", 1_793_491_200_000).unwrap();
-        let rows = vec![PhoneNumberRow {
-            phone_number: "+919876543210".into(),
-            total_calls: 45,
-            total_duration_minutes: 202.5,
-            total_duration_hours: 3.38,
-        }];
-        let reply = Reply::report(&ReportData::new(&request, rows));
+    fn wraps_data_in_the_envelope() {
+        let reply = Reply::success("done", &serde_json::json!({ "n": 1 }));
         assert_eq!(reply.status, 200);
         assert_eq!(
             reply.body.as_deref().unwrap(),
-            concat!(
-                r#"{"success":true,"message":"Calls by phone number fetched successfully","data":{"#,
-                r#""phone_numbers":[{"phone_number":"+919876543210","total_calls":45,"#,
-                r#""total_duration_minutes":202.5,"total_duration_hours":3.38}],"#,
-                r#""start_date":"2026-10-02T00:00:00.000Z","end_date":"2026-11-01T00:00:00.000Z","#,
-                r#""user_email":"Alice@Example.com"}}"#
-            )
+            r#"{"success":true,"message":"done","data":{"n":1}}"#
         );
     }
 
@@ -222,6 +178,10 @@ mod tests {
         assert_eq!(reply.header("cache-control"), Some("no-store"));
         assert_eq!(reply.header("x-request-id"), Some("r2"));
         assert_eq!(reply.header("vary"), Some("Origin"));
+        assert_eq!(
+            reply.header("content-security-policy"),
+            Some("default-src 'none'; frame-ancestors 'none'")
+        );
         assert_eq!(reply.header("access-control-allow-origin"), None);
         let reply = Reply::preflight().finish("r3", Some("https://a.io".into()));
         assert_eq!(reply.status, 204);
@@ -237,6 +197,18 @@ mod tests {
         assert_eq!(
             reply.header("access-control-allow-methods"),
             Some("GET, OPTIONS")
+        );
+    }
+
+    #[test]
+    fn serializes_for_the_panic_wrapper() {
+        let reply = Reply::error(&ApiError::Internal("x".into()), "r4").finish("r4", None);
+        let value: serde_json::Value = serde_json::from_str(&reply.to_json()).unwrap();
+        assert_eq!(value["status"], 500);
+        assert_eq!(value["headers"][0], serde_json::json!(["Content-Type", "application/json"]));
+        assert_eq!(
+            value["body"],
+            r#"{"success":false,"message":"Internal server error (request id r4)","data":null}"#
         );
     }
 }

@@ -7,11 +7,9 @@ pub enum Route {
     CallsByPhoneNumber,
     /// `GET /openapi.json`: the API's OpenAPI document, without authentication.
     OpenApi,
-    /// `GET /__diagnostics/static`: an answer with no KV or D1 work (the benchmarks' floor), giving the wasm
-    /// instance's memory size (the soak run's probe). Exists only when the `DIAGNOSTICS` var is `on`.
+    /// `GET /__diagnostics/static` and `/__diagnostics/panic` (see `diagnostics`): exist only when the
+    /// `DIAGNOSTICS` var is `on`.
     DiagnosticsStatic,
-    /// `GET /__diagnostics/panic`: panics inside the handler, after an await, to prove the worker recovers.
-    /// Exists only when the `DIAGNOSTICS` var is `on`.
     DiagnosticsPanic,
 }
 
@@ -34,6 +32,12 @@ impl Route {
 
     fn diagnostic(self) -> bool {
         matches!(self, Route::DiagnosticsStatic | Route::DiagnosticsPanic)
+    }
+
+    /// Whether the route needs a super-admin key (and counts against the rate limits): all but the
+    /// OpenAPI document.
+    pub fn protected(self) -> bool {
+        self != Route::OpenApi
     }
 
     /// The `Allow` header's value for this resource.

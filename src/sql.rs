@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate};
 
-use crate::params::ReportRequest;
+use crate::selection::{Selection, Strategy};
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -26,14 +26,6 @@ pub struct Segment {
     pub source: Source,
     pub start: i64,
     pub end: i64,
-}
-
-/// How to answer. `Raw` (a `GROUP BY` over every call in the range) exists for benchmarks and checks only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Strategy {
-    #[default]
-    Rollups,
-    Raw,
 }
 
 /// A bound parameter: epoch milliseconds (bound as a JS number, exact to 2^53) or text.
@@ -156,10 +148,10 @@ pub fn plan(start: i64, end: i64) -> Vec<Segment> {
 /// at most four, and the groups UNIONed in turn.
 const MAX_COMPOUND_TERMS: usize = 4;
 
-/// The one statement answering `request`: a row per bucket with its `calls` and `duration_ms`.
-pub fn statement(request: &ReportRequest) -> Statement {
-    let (start, end) = (request.range.start_millis(), request.range.end_millis());
-    let segments = match request.strategy {
+/// The one statement answering `selection`: a row per bucket with its `calls` and `duration_ms`.
+pub fn statement(selection: &Selection) -> Statement {
+    let (start, end) = (selection.range.start_millis(), selection.range.end_millis());
+    let segments = match selection.strategy {
         Strategy::Rollups => plan(start, end),
         Strategy::Raw => vec![Segment {
             source: Source::Calls,
@@ -169,7 +161,7 @@ pub fn statement(request: &ReportRequest) -> Statement {
     };
     let mut params = Vec::new();
     // ?1 is the user's email when there is one (always bound, never spliced); each segment adds its bounds.
-    let user = match &request.user_email {
+    let user = match &selection.user_email {
         Some(email) => {
             params.push(Param::Text(email.as_str().to_owned()));
             "user_id = (SELECT id FROM users WHERE email = ?1) AND "
@@ -181,7 +173,7 @@ pub fn statement(request: &ReportRequest) -> Statement {
         .map(|segment| {
             params.extend([Param::Millis(segment.start), Param::Millis(segment.end)]);
             let (lo, hi) = (params.len() - 1, params.len());
-            let table = segment.source.table(request.user_email.is_some());
+            let table = segment.source.table(selection.user_email.is_some());
             match segment.source {
                 Source::Calls => format!(
                     "SELECT bucket, COUNT(*) AS calls, SUM(duration_ms) AS duration_ms FROM {table} \
@@ -208,7 +200,7 @@ pub fn statement(request: &ReportRequest) -> Statement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::ReportRequest;
+    use crate::parameters;
 
     fn at(iso: &str) -> i64 {
         crate::timestamp::Timestamp::parse(iso)
@@ -393,9 +385,10 @@ mod tests {
 
     #[test]
     fn builds_one_statement_with_numbered_parameters() {
-        let request = ReportRequest::from_query(
+        let request = parameters::selection(
             "start_date=2026-01-30T10:15:00Z&end_date=2026-01-31T00:00:00Z",
             0,
+            false,
         )
         .unwrap();
         let statement = statement(&request);
@@ -420,9 +413,10 @@ mod tests {
 
     #[test]
     fn a_user_filter_reads_the_per_user_rollups() {
-        let request = ReportRequest::from_query(
+        let request = parameters::selection(
             "start_date=2025-11-30T22:30:00Z&end_date=2026-03-02T00:30:00Z&user_email=Alice@Example.com",
             0,
+            false,
         )
         .unwrap();
         let statement = statement(&request);
@@ -456,7 +450,7 @@ mod tests {
     #[test]
     fn raw_reads_every_call_in_the_range() {
         let query = "start_date=2025-01-01&end_date=2025-12-31&strategy=raw";
-        let request = ReportRequest::from_query_with_diagnostics(query, 0).unwrap();
+        let request = parameters::selection(query, 0, true).unwrap();
         let statement = statement(&request);
         assert_eq!(
             statement.params,
@@ -473,9 +467,10 @@ mod tests {
 
     #[test]
     fn the_widest_range_stays_within_d1_limits() {
-        let request = ReportRequest::from_query(
+        let request = parameters::selection(
             "start_date=0001-01-01T00:00:00.001Z&end_date=9999-12-31T23:59:59.999Z&user_email=a@b.io",
             0,
+            false,
         )
         .unwrap();
         let statement = statement(&request);

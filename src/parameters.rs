@@ -1,120 +1,18 @@
-//! The endpoint's query string, parsed into a request that can only hold valid values.
-//!
-//! `start_date`, `end_date` (see [`crate::timestamp`]) and `user_email`, each at most once; an empty value
-//! means the parameter is absent. The range is half-open, `[start, end)`, in epoch milliseconds.
+//! The endpoint's query string: `start_date`, `end_date` (see [`crate::timestamp`]) and `user_email` (see
+//! [`crate::email`]), each at most once, read into a [`Selection`]. An empty value means the parameter is
+//! absent. The range is half-open, `[start, end)`, in epoch milliseconds.
 
 use std::fmt;
 
-use crate::query::Strategy;
-use crate::timestamp::{format_millis, Timestamp, MILLIS_PER_DAY};
+use crate::email::UserEmail;
+use crate::query_string::decode_pairs;
+use crate::selection::{Selection, Strategy, TimeRange};
+use crate::timestamp::{Timestamp, MILLIS_PER_DAY};
 
 /// Length of the default window, ending at `end_date` (or now).
 pub const DEFAULT_WINDOW_MILLIS: i64 = 30 * MILLIS_PER_DAY;
 
 pub const ACCEPTED_PARAMETERS: [&str; 3] = ["start_date", "end_date", "user_email"];
-
-/// What the endpoint was asked for, after defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportRequest {
-    pub range: DateRange,
-    pub user_email: Option<UserEmail>,
-    /// Always `Rollups`, unless diagnostics are on and the query asks `strategy=raw`.
-    pub strategy: Strategy,
-}
-
-/// A non-empty half-open range `[start_millis, end_millis)` of epoch milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DateRange {
-    start_millis: i64,
-    end_millis: i64,
-}
-
-impl DateRange {
-    pub fn new(start_millis: i64, end_millis: i64) -> Result<Self, ParamError> {
-        if start_millis < end_millis {
-            Ok(Self {
-                start_millis,
-                end_millis,
-            })
-        } else {
-            Err(ParamError::EmptyRange)
-        }
-    }
-
-    pub fn start_millis(&self) -> i64 {
-        self.start_millis
-    }
-
-    pub fn end_millis(&self) -> i64 {
-        self.end_millis
-    }
-
-    pub fn start_rfc3339(&self) -> String {
-        format_millis(self.start_millis)
-    }
-
-    pub fn end_rfc3339(&self) -> String {
-        format_millis(self.end_millis)
-    }
-}
-
-/// A trimmed email address, matched case-insensitively (by `users.email`'s NOCASE collation).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserEmail(String);
-
-impl UserEmail {
-    pub const MAX_LEN: usize = 254;
-
-    /// Accepts `local@domain` with no whitespace, control, invisible formatting (bidi overrides, zero-width
-    /// characters) or quoting characters, dots only between other characters, a local part of at most 64
-    /// bytes and a whole of at most 254. Non-ASCII letters are allowed (internationalized addresses).
-    pub fn parse(text: &str) -> Result<Self, ParamError> {
-        let email = text.trim();
-        let (local, domain) = email.split_once('@').ok_or(ParamError::InvalidEmail)?;
-        let forbidden = |c: char| {
-            c.is_whitespace()
-                || c.is_control()
-                || is_invisible_format(c)
-                || "\"(),:;<>@[\\]".contains(c)
-        };
-        let dotted_well = |part: &str| {
-            !part.is_empty()
-                && !part.starts_with('.')
-                && !part.ends_with('.')
-                && !part.contains("..")
-        };
-        let valid = email.len() <= Self::MAX_LEN
-            && local.len() <= 64
-            && dotted_well(local)
-            && dotted_well(domain)
-            && !domain.starts_with('-')
-            && !email.contains(|c: char| c != '@' && forbidden(c))
-            && !domain.contains('@');
-        if valid {
-            Ok(Self(email.to_owned()))
-        } else {
-            Err(ParamError::InvalidEmail)
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Invisible formatting characters (Unicode category Cf in common use): soft hyphen, zero-width and
-/// joiner characters, bidirectional controls, word joiners, the byte-order mark.
-fn is_invisible_format(c: char) -> bool {
-    matches!(
-        c,
-        '\u{AD}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206F}'
-            | '\u{FEFF}'
-    )
-}
 
 /// Why a query string was refused; every variant is the user's mistake (400).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,98 +66,57 @@ impl fmt::Display for ParamError {
     }
 }
 
-impl ReportRequest {
-    /// Parses the raw (still percent-encoded) query string, without its `?`. `now_millis` is the default
-    /// `end_date`.
-    pub fn from_query(query: &str, now_millis: i64) -> Result<Self, ParamError> {
-        Self::parse(query, now_millis, false)
-    }
-
-    /// As [`Self::from_query`], also taking `strategy=rollups|raw` (only when diagnostics are on).
-    pub fn from_query_with_diagnostics(query: &str, now_millis: i64) -> Result<Self, ParamError> {
-        Self::parse(query, now_millis, true)
-    }
-
-    fn parse(query: &str, now_millis: i64, diagnostics: bool) -> Result<Self, ParamError> {
-        let mut start = None;
-        let mut end = None;
-        let mut email = None;
-        let mut strategy = None;
-        for (name, value) in decode_pairs(query)? {
-            let slot = match name.as_str() {
-                "start_date" => &mut start,
-                "end_date" => &mut end,
-                "user_email" => &mut email,
-                "strategy" if diagnostics => &mut strategy,
-                _ => return Err(ParamError::Unknown(quotable(&name))),
-            };
-            if slot.replace(value).is_some() {
-                let name = ["strategy"]
-                    .iter()
-                    .chain(&ACCEPTED_PARAMETERS)
-                    .find(|p| **p == name);
-                return Err(ParamError::Repeated(name.expect("matched above")));
-            }
-        }
-        let present = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
-        let timestamp = |value: Option<String>, name| {
-            present(value)
-                .map(|v| Timestamp::parse(&v).map_err(|_| ParamError::InvalidTimestamp(name)))
-                .transpose()
+/// Reads the raw (still percent-encoded) query string, without its `?`. `now_millis` is the default
+/// `end_date`; `diagnostics` also admits `strategy=rollups|raw`.
+pub fn selection(query: &str, now_millis: i64, diagnostics: bool) -> Result<Selection, ParamError> {
+    let mut start = None;
+    let mut end = None;
+    let mut email = None;
+    let mut strategy = None;
+    let pairs = decode_pairs(query).map_err(|_| ParamError::MalformedQuery)?;
+    for (name, value) in pairs {
+        let slot = match name.as_str() {
+            "start_date" => &mut start,
+            "end_date" => &mut end,
+            "user_email" => &mut email,
+            "strategy" if diagnostics => &mut strategy,
+            _ => return Err(ParamError::Unknown(quotable(&name))),
         };
-        let start = timestamp(start, "start_date")?;
-        let end = timestamp(end, "end_date")?;
-        let user_email = present(email).map(|v| UserEmail::parse(&v)).transpose()?;
-        let strategy = match present(strategy).as_deref().map(str::trim) {
-            None | Some("rollups") => Strategy::Rollups,
-            Some("raw") => Strategy::Raw,
-            Some(_) => return Err(ParamError::InvalidStrategy),
-        };
-
-        let end_millis = end.map_or(now_millis, Timestamp::end_millis);
-        let start_millis = start.map_or(
-            end_millis.saturating_sub(DEFAULT_WINDOW_MILLIS),
-            Timestamp::start_millis,
-        );
-        Ok(Self {
-            range: DateRange::new(start_millis, end_millis)?,
-            user_email,
-            strategy,
-        })
-    }
-}
-
-/// Splits `a=1&b=2` into decoded pairs: `+` is a space, `%XX` a byte, and the result must be UTF-8.
-/// Empty pieces (`a=1&&b=2`) are skipped; a name without `=` has the empty value.
-fn decode_pairs(query: &str) -> Result<Vec<(String, String)>, ParamError> {
-    query
-        .split('&')
-        .filter(|piece| !piece.is_empty())
-        .map(|piece| {
-            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            Ok((percent_decode(name)?, percent_decode(value)?))
-        })
-        .collect()
-}
-
-fn percent_decode(text: &str) -> Result<String, ParamError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3).ok_or(ParamError::MalformedQuery)?;
-                let digit = |b: u8| (b as char).to_digit(16).ok_or(ParamError::MalformedQuery);
-                out.push((digit(hex[0])? * 16 + digit(hex[1])?) as u8);
-                i += 2;
-            }
-            byte => out.push(byte),
+        if slot.replace(value).is_some() {
+            let name = ["strategy"]
+                .iter()
+                .chain(&ACCEPTED_PARAMETERS)
+                .find(|p| **p == name);
+            return Err(ParamError::Repeated(name.expect("matched above")));
         }
-        i += 1;
     }
-    String::from_utf8(out).map_err(|_| ParamError::MalformedQuery)
+    let present = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+    let timestamp = |value: Option<String>, name| {
+        present(value)
+            .map(|v| Timestamp::parse(&v).map_err(|_| ParamError::InvalidTimestamp(name)))
+            .transpose()
+    };
+    let start = timestamp(start, "start_date")?;
+    let end = timestamp(end, "end_date")?;
+    let user_email = present(email)
+        .map(|v| UserEmail::parse(&v).map_err(|_| ParamError::InvalidEmail))
+        .transpose()?;
+    let strategy = match present(strategy).as_deref().map(str::trim) {
+        None | Some("rollups") => Strategy::Rollups,
+        Some("raw") => Strategy::Raw,
+        Some(_) => return Err(ParamError::InvalidStrategy),
+    };
+
+    let end_millis = end.map_or(now_millis, Timestamp::end_millis);
+    let start_millis = start.map_or(
+        end_millis.saturating_sub(DEFAULT_WINDOW_MILLIS),
+        Timestamp::start_millis,
+    );
+    Ok(Selection {
+        range: TimeRange::new(start_millis, end_millis).ok_or(ParamError::EmptyRange)?,
+        user_email,
+        strategy,
+    })
 }
 
 /// A parameter name is quoted back only when it is short and made of plain characters.
@@ -275,8 +132,8 @@ mod tests {
     const NOV_1: i64 = 1_793_491_200_000; // 2026-11-01T00:00:00Z
     const NOW: i64 = NOV_1 + 12 * 3_600_000 + 345; // 2026-11-01T12:00:00.345Z
 
-    fn parse(query: &str) -> Result<ReportRequest, ParamError> {
-        ReportRequest::from_query(query, NOW)
+    fn parse(query: &str) -> Result<Selection, ParamError> {
+        selection(query, NOW, false)
     }
 
     fn range(query: &str) -> (i64, i64) {
@@ -421,6 +278,7 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_checked() {
+        // The rule itself is src/email.rs's, against tests/vectors/user-emails.json.
         let email = |q: &str| parse(q).map(|r| r.user_email.map(|e| e.as_str().to_owned()));
         assert_eq!(
             email("user_email=+Alice%40Example.com+"),
@@ -431,48 +289,16 @@ mod tests {
             Ok(Some("o'brien+tag@example.co.uk".into()))
         );
         assert_eq!(
-            email("user_email=jos%C3%A9@ex%C3%A4mple.com"),
-            Ok(Some("josé@exämple.com".into()))
+            email("user_email=first..last@example.com"),
+            Ok(Some("first..last@example.com".into()))
         );
-        for bad in [
-            "alice",
-            "alice@",
-            "@example.com",
-            "a@@example.com",
-            "a@b@example.com",
-            "a b@example.com",
-            "a@exa mple.com",
-            ".a@example.com",
-            "a.@example.com",
-            "a..b@example.com",
-            "a@example..com",
-            "a@.example.com",
-            "a@example.com.",
-            "a@-example.com",
-            "<a>@example.com",
-            "a@example.com%00",
-            "'%20OR%201=1--@x.com",
-            "%E2%80%AEa@x.io",
-            "a%E2%80%8B@x.io",
-            "a@x%C2%ADy.io",
-        ] {
+        for bad in ["alice", "a b@example.com", "<a>@example.com", "a%E2%80%8B@x.io"] {
             assert_eq!(
                 parse(&format!("user_email={bad}")),
                 Err(ParamError::InvalidEmail),
                 "{bad}"
             );
         }
-        let long_local = "a".repeat(65);
-        assert_eq!(
-            UserEmail::parse(&format!("{long_local}@x.io")),
-            Err(ParamError::InvalidEmail)
-        );
-        let long_domain = format!("a@{}.io", "b".repeat(250));
-        assert_eq!(
-            UserEmail::parse(&long_domain),
-            Err(ParamError::InvalidEmail)
-        );
-        assert!(UserEmail::parse(&format!("{}@x.io", "a".repeat(64))).is_ok());
     }
 
     #[test]
@@ -482,7 +308,7 @@ mod tests {
             Err(ParamError::Unknown(Some("strategy".into())))
         );
         let diagnostic =
-            |q: &str| ReportRequest::from_query_with_diagnostics(q, NOW).map(|r| r.strategy);
+            |q: &str| selection(q, NOW, true).map(|r| r.strategy);
         assert_eq!(diagnostic(""), Ok(Strategy::Rollups));
         assert_eq!(diagnostic("strategy=rollups"), Ok(Strategy::Rollups));
         assert_eq!(diagnostic("strategy=raw"), Ok(Strategy::Raw));

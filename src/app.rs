@@ -1,0 +1,284 @@
+//! One request, start to finish, on any [`Platform`]: route it, check access for protected routes, run its
+//! handler, add the headers every response carries, and write its log line.
+
+use crate::access::{self, Caller};
+use crate::calls_by_phone_number;
+use crate::cors::AllowedOrigins;
+use crate::diagnostics;
+use crate::error::ApiError;
+use crate::log::{LogFacts, RequestLog};
+use crate::platform::Platform;
+use crate::response::Reply;
+use crate::routing::{dispatch, path_and_query, Dispatch, Route};
+
+/// The settings (`[vars]`) a request needs, read once per request.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub allowed_origins: AllowedOrigins,
+    /// Diagnostics routes and parameters exist only when the `DIAGNOSTICS` var is `on`.
+    pub diagnostics: bool,
+}
+
+impl Settings {
+    /// From the vars' values (`None` when unset).
+    pub fn from_vars(allowed_origins: Option<&str>, diagnostics: Option<&str>) -> Self {
+        Self {
+            allowed_origins: AllowedOrigins::parse(allowed_origins),
+            diagnostics: diagnostics == Some("on"),
+        }
+    }
+}
+
+/// What the worker reads of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    /// The raw method: workers-rs maps methods it does not know (QUERY, PROPFIND...) to GET.
+    pub method: &'a str,
+    /// The absolute URL as the runtime serializes it.
+    pub url: &'a str,
+    pub origin: Option<&'a str>,
+    pub caller: Caller<'a>,
+}
+
+/// A finished request: the reply to send and the log line to write (`error`: at error level).
+#[derive(Debug)]
+pub struct Served {
+    pub reply: Reply,
+    pub log_line: String,
+    pub error: bool,
+}
+
+pub async fn serve<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    incoming: Incoming<'_>,
+    request_id: &str,
+    started_millis: f64,
+) -> Served {
+    let (path, query) = path_and_query(incoming.url);
+    let mut facts = LogFacts::default();
+    let outcome = match dispatch(incoming.method, path, settings.diagnostics) {
+        Dispatch::Handle(route) => {
+            handle(platform, settings, route, query, incoming.caller, &mut facts).await
+        }
+        Dispatch::Preflight(_) => Ok(Reply::preflight()),
+        Dispatch::MethodNotAllowed(route) => Err(ApiError::MethodNotAllowed(route)),
+        Dispatch::NotFound => Err(ApiError::NotFound),
+    };
+    let (reply, error) = match outcome {
+        Ok(reply) => (reply, None),
+        Err(error) => (Reply::error(&error, request_id), Some(error)),
+    };
+    let reply = finish(reply, settings, incoming, request_id);
+    let line = RequestLog {
+        level: RequestLog::level_for(reply.status),
+        request_id,
+        method: incoming.method,
+        path,
+        status: reply.status,
+        duration_ms: platform.now_millis() - started_millis,
+        d1_rows_read: facts.d1_rows_read,
+        kv_reads: facts.kv_reads,
+        key: facts.key.as_deref(),
+        rate_limited: match &error {
+            Some(ApiError::RateLimited(limit)) => Some(limit.name()),
+            _ => None,
+        },
+        error: error.as_ref().and_then(ApiError::log_detail),
+    };
+    Served {
+        log_line: line.to_line(),
+        error: line.is_error(),
+        reply,
+    }
+}
+
+/// The 500 this request gets if the instance dies under it (a panic): prepared before it runs, because
+/// nothing of this code can run after. `src/worker.mjs` sends it; the panic hook writes its log line.
+pub fn panic_reply(settings: &Settings, incoming: Incoming<'_>, request_id: &str) -> Reply {
+    let error = ApiError::Internal("worker panicked".into());
+    finish(Reply::error(&error, request_id), settings, incoming, request_id)
+}
+
+/// The log line of a request whose instance died under it.
+pub fn panic_log_line(
+    request_id: &str,
+    method: &str,
+    url: &str,
+    duration_ms: f64,
+    panic: &str,
+) -> String {
+    let detail = format!("worker panicked: {panic}");
+    RequestLog {
+        level: RequestLog::level_for(500),
+        request_id,
+        method,
+        path: path_and_query(url).0,
+        status: 500,
+        duration_ms,
+        d1_rows_read: 0,
+        kv_reads: 0,
+        key: None,
+        rate_limited: None,
+        error: Some(&detail),
+    }
+    .to_line()
+}
+
+fn finish(reply: Reply, settings: &Settings, incoming: Incoming<'_>, request_id: &str) -> Reply {
+    reply.finish(
+        request_id,
+        settings.allowed_origins.allow_origin(incoming.origin),
+    )
+}
+
+async fn handle<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    route: Route,
+    query: &str,
+    caller: Caller<'_>,
+    facts: &mut LogFacts,
+) -> Result<Reply, ApiError> {
+    if route.protected() {
+        access::require_super_admin(platform, caller, facts).await?;
+    }
+    match route {
+        Route::CallsByPhoneNumber => {
+            calls_by_phone_number::handle(platform, query, settings.diagnostics, facts).await
+        }
+        Route::OpenApi => Ok(Reply::document(platform.asset(Route::OpenApi.path()).await?)),
+        Route::DiagnosticsStatic => Ok(diagnostics::memory(platform)),
+        Route::DiagnosticsPanic => diagnostics::panic(platform).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{block_on, FakePlatform, ADMIN_KEY, NOW};
+
+    const ENDPOINT: &str = "https://api.example.com/admin/analytics/calls/by-phone-number";
+
+    fn settings(diagnostics: bool) -> Settings {
+        Settings::from_vars(
+            Some("https://admin.example.com"),
+            diagnostics.then_some("on"),
+        )
+    }
+
+    fn serve_get(platform: &FakePlatform, url: &str, key: Option<&str>, diagnostics: bool) -> Served {
+        let header = key.map(|k| format!("Bearer {k}"));
+        let incoming = Incoming {
+            method: "GET",
+            url,
+            origin: Some("https://admin.example.com"),
+            caller: Caller {
+                client_ip: Some("203.0.113.5"),
+                authorization: header.as_deref(),
+            },
+        };
+        block_on(serve(platform, &settings(diagnostics), incoming, "req-1", NOW - 3.0))
+    }
+
+    fn log(served: &Served) -> serde_json::Value {
+        serde_json::from_str(&served.log_line).unwrap()
+    }
+
+    #[test]
+    fn a_good_request_runs_the_whole_sequence_and_logs_it() {
+        let platform = FakePlatform::new();
+        let served = serve_get(&platform, &format!("{ENDPOINT}?user_email=a@x.io"), Some(ADMIN_KEY), false);
+        assert_eq!(served.reply.status, 200);
+        assert_eq!(served.reply.header("x-request-id"), Some("req-1"));
+        assert_eq!(
+            served.reply.header("access-control-allow-origin"),
+            Some("https://admin.example.com")
+        );
+        assert_eq!(platform.statements().len(), 1);
+        let line = log(&served);
+        assert_eq!(line["status"], 200);
+        assert_eq!(line["path"], "/admin/analytics/calls/by-phone-number");
+        assert_eq!(line["duration_ms"], 3.0);
+        assert_eq!(line["d1_rows_read"], 7);
+        assert_eq!(line["kv_reads"], 1);
+        assert_eq!(line["key"], platform.fingerprint(ADMIN_KEY));
+        assert!(!served.log_line.contains("a@x.io"), "no query in the log");
+        assert!(!served.error);
+    }
+
+    #[test]
+    fn access_is_checked_before_parameters() {
+        let platform = FakePlatform::new();
+        let served = serve_get(&platform, &format!("{ENDPOINT}?start_date=bad"), None, false);
+        assert_eq!(served.reply.status, 401);
+        assert!(platform.statements().is_empty());
+    }
+
+    #[test]
+    fn a_rate_limited_request_says_which_limit_in_the_log_only() {
+        let platform = FakePlatform::new().with_ip_limit(0);
+        let served = serve_get(&platform, ENDPOINT, Some(ADMIN_KEY), false);
+        assert_eq!(served.reply.status, 429);
+        assert_eq!(served.reply.header("retry-after"), Some("60"));
+        assert_eq!(
+            served.reply.header("access-control-expose-headers"),
+            Some("X-Request-Id, Retry-After")
+        );
+        let line = log(&served);
+        assert_eq!(line["rate_limited"], "client_ip");
+        assert_eq!(line["kv_reads"], 0);
+        assert_eq!(platform.kv_reads(), 0);
+    }
+
+    #[test]
+    fn diagnostics_need_the_switch_and_a_key() {
+        let platform = FakePlatform::new();
+        let url = "https://api.example.com/__diagnostics/static";
+        assert_eq!(serve_get(&platform, url, Some(ADMIN_KEY), false).reply.status, 404);
+        assert_eq!(serve_get(&platform, url, None, true).reply.status, 401);
+        let served = serve_get(&platform, url, Some(ADMIN_KEY), true);
+        assert_eq!(served.reply.status, 200);
+        assert_eq!(
+            served.reply.body.as_deref(),
+            Some(r#"{"success":true,"message":"static","data":{"wasm_memory_bytes":0}}"#)
+        );
+    }
+
+    #[test]
+    fn internal_errors_are_logged_at_error_level_with_their_detail() {
+        let platform = FakePlatform::new().with_failing_database();
+        let served = serve_get(&platform, ENDPOINT, Some(ADMIN_KEY), false);
+        assert_eq!(served.reply.status, 500);
+        assert!(served.error);
+        assert_eq!(log(&served)["error"], "D1 query failed: no such table: calls_by_day");
+        assert!(!served.reply.body.unwrap().contains("calls_by_day"));
+    }
+
+    #[test]
+    fn the_prepared_panic_answer_is_the_500_envelope_with_the_usual_headers() {
+        let incoming = Incoming {
+            method: "GET",
+            url: ENDPOINT,
+            origin: Some("https://admin.example.com"),
+            caller: Caller::default(),
+        };
+        let reply = panic_reply(&settings(false), incoming, "req-9");
+        assert_eq!(reply.status, 500);
+        assert_eq!(
+            reply.body.as_deref(),
+            Some(r#"{"success":false,"message":"Internal server error (request id req-9)","data":null}"#)
+        );
+        assert_eq!(reply.header("x-request-id"), Some("req-9"));
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            Some("https://admin.example.com")
+        );
+        let line: serde_json::Value =
+            serde_json::from_str(&panic_log_line("req-9", "GET", ENDPOINT, 4.0, "boom")).unwrap();
+        assert_eq!(line["status"], 500);
+        assert_eq!(line["level"], "error");
+        assert_eq!(line["error"], "worker panicked: boom");
+        assert_eq!(line["path"], "/admin/analytics/calls/by-phone-number");
+    }
+}

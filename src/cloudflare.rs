@@ -1,0 +1,229 @@
+//! The [`Platform`] on Cloudflare (wasm only): Web Crypto, Workers KV (through its edge cache and, for a few
+//! seconds, this isolate's memory), the Rate Limiting bindings, D1 through a Sessions API session, and the
+//! static assets.
+
+use std::cell::RefCell;
+
+use js_sys::{futures::JsFuture, Array, ArrayBuffer, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use worker::Env;
+
+use crate::buckets::BucketTotal;
+use crate::error::ApiError;
+use crate::keycache::RecordCache;
+use crate::limits::Limit;
+use crate::platform::{KeyLookup, Platform, QueryAnswer};
+use crate::sql::{Param, Statement};
+
+/// KV caches a key's record at the edge for this long (its floor). With the isolate's own cache
+/// (`keycache::TTL_MILLIS`, 10 s), a revocation takes effect within about 40 s, plus KV's propagation.
+pub const KV_CACHE_TTL_SECONDS: u32 = 30;
+
+thread_local! {
+    static RECORDS: RefCell<RecordCache> = RefCell::new(RecordCache::default());
+}
+
+// The bindings' JavaScript APIs, called directly: workers-rs's wrappers would bring serde's deserializers
+// (and float formatting for their error messages) into the wasm for the three fields read here.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = digest, catch)]
+    fn subtle_digest(algorithm: &str, data: &Uint8Array) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
+    pub fn random_uuid() -> String;
+
+    /// A Rate Limiting binding (`[[ratelimits]]`).
+    type RateLimitBinding;
+    #[wasm_bindgen(method, catch)]
+    fn limit(this: &RateLimitBinding, options: &Object) -> Result<Promise, JsValue>;
+
+    /// A Workers KV namespace.
+    type KvNamespace;
+    #[wasm_bindgen(method, catch, js_name = get)]
+    fn get_text(this: &KvNamespace, key: &str, options: &Object) -> Result<Promise, JsValue>;
+
+    /// A D1 database, a Sessions API session of one, and a prepared statement.
+    type D1Database;
+    #[wasm_bindgen(method, catch, js_name = withSession)]
+    fn with_session(this: &D1Database, constraint: &str) -> Result<D1Session, JsValue>;
+    type D1Session;
+    #[wasm_bindgen(method, catch)]
+    fn prepare(this: &D1Session, sql: &str) -> Result<D1Statement, JsValue>;
+    type D1Statement;
+    #[wasm_bindgen(method, catch, variadic)]
+    fn bind(this: &D1Statement, values: &Array) -> Result<D1Statement, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn all(this: &D1Statement) -> Result<Promise, JsValue>;
+
+    /// A service binding (the static assets).
+    type Fetcher;
+    #[wasm_bindgen(method, catch)]
+    fn fetch(this: &Fetcher, url: &str) -> Result<Promise, JsValue>;
+    type FetchResponse;
+    #[wasm_bindgen(method, getter)]
+    fn status(this: &FetchResponse) -> u16;
+    #[wasm_bindgen(method, catch)]
+    fn text(this: &FetchResponse) -> Result<Promise, JsValue>;
+}
+
+pub struct Cloudflare {
+    env: Env,
+}
+
+impl Cloudflare {
+    pub fn new(env: Env) -> Self {
+        Self { env }
+    }
+
+    /// The binding `name` (a `kind`: KV, D1...), or a 500 naming it when the deployment lacks it.
+    fn binding<T: JsCast>(&self, kind: &str, name: &str) -> Result<T, ApiError> {
+        Reflect::get(&self.env, &JsValue::from_str(name))
+            .ok()
+            .filter(|value| !value.is_undefined())
+            .map(JsCast::unchecked_into)
+            .ok_or_else(|| ApiError::Internal(format!("{kind} binding {name}: not in the environment")))
+    }
+}
+
+/// A failed call into JavaScript, for the log: the error's message (and its cause's, as D1 gives it).
+fn js_failure(context: &'static str) -> impl Fn(JsValue) -> ApiError {
+    move |error| {
+        let text = |value: &JsValue| {
+            Reflect::get(value, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_else(|| format!("{value:?}"))
+        };
+        let mut detail = text(&error);
+        if let Ok(cause) = Reflect::get(&error, &"cause".into()) {
+            if !cause.is_undefined() && !cause.is_null() {
+                detail = format!("{detail}: {}", text(&cause));
+            }
+        }
+        ApiError::internal(context, detail)
+    }
+}
+
+/// `value[name]` as a whole number (D1 returns integers as JS numbers).
+fn number(value: &JsValue, name: &str) -> Option<u64> {
+    let number = Reflect::get(value, &JsValue::from_str(name)).ok()?.as_f64()?;
+    (number >= 0.0 && number.fract() == 0.0).then_some(number as u64)
+}
+
+async fn settle(promise: Result<Promise, JsValue>, context: &'static str) -> Result<JsValue, ApiError> {
+    let failed = js_failure(context);
+    JsFuture::from(promise.map_err(&failed)?).await.map_err(&failed)
+}
+
+impl Platform for Cloudflare {
+    fn now_millis(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
+    async fn sha256(&self, text: &str) -> Result<[u8; 32], ApiError> {
+        let data = Uint8Array::from(text.as_bytes());
+        let digest = settle(subtle_digest("SHA-256", &data), "SHA-256 digest failed").await?;
+        let bytes = Uint8Array::new(&digest.unchecked_into::<ArrayBuffer>()).to_vec();
+        bytes
+            .try_into()
+            .map_err(|_| ApiError::Internal("SHA-256 digest is not 32 bytes".into()))
+    }
+
+    async fn key_record(&self, name: &str) -> Result<KeyLookup, ApiError> {
+        let now = self.now_millis();
+        if let Some(record) = RECORDS.with(|cache| cache.borrow().get(name, now).map(str::to_owned)) {
+            return Ok(KeyLookup {
+                record: Some(record),
+                from_kv: false,
+            });
+        }
+        let keys: KvNamespace = self.binding("KV", "API_KEYS")?;
+        let options = Object::new();
+        let _ = Reflect::set(&options, &"type".into(), &"text".into());
+        let _ = Reflect::set(&options, &"cacheTtl".into(), &KV_CACHE_TTL_SECONDS.into());
+        let value = settle(keys.get_text(name, &options), "KV lookup of an API key failed").await?;
+        let record = value.as_string();
+        if let Some(record) = &record {
+            RECORDS.with(|cache| cache.borrow_mut().put(name, record, now));
+        }
+        Ok(KeyLookup {
+            record,
+            from_kv: true,
+        })
+    }
+
+    async fn within_limit(&self, limit: Limit, key: &str) -> Result<bool, ApiError> {
+        let binding: RateLimitBinding = self.binding("Rate limiting", limit.binding())?;
+        let options = Object::new();
+        let _ = Reflect::set(&options, &"key".into(), &key.into());
+        let outcome = settle(binding.limit(&options), "rate limit check failed").await?;
+        Reflect::get(&outcome, &"success".into())
+            .ok()
+            .and_then(|success| success.as_bool())
+            .ok_or_else(|| ApiError::Internal("rate limit outcome has no success flag".into()))
+    }
+
+    async fn bucket_totals(&self, statement: &Statement) -> Result<QueryAnswer, ApiError> {
+        let failed = js_failure("D1 query failed");
+        let db: D1Database = self.binding("D1", "DB")?;
+        // The first query of a session may be served by the nearest read replica.
+        let session = db.with_session("first-unconstrained").map_err(&failed)?;
+        let prepared = session
+            .prepare(&statement.sql)
+            .and_then(|prepared| prepared.bind(&js_params(&statement.params)))
+            .map_err(&failed)?;
+        let result = settle(prepared.all(), "D1 query failed").await?;
+        let rows_read = Reflect::get(&result, &"meta".into())
+            .ok()
+            .and_then(|meta| number(&meta, "rows_read"))
+            .unwrap_or(0);
+        let rows: Array = Reflect::get(&result, &"results".into())
+            .map_err(&failed)?
+            .dyn_into()
+            .map_err(|_| ApiError::Internal("D1 query failed: no results array".into()))?;
+        let totals = rows
+            .iter()
+            .map(|row| {
+                let bucket = Reflect::get(&row, &"bucket".into()).ok()?.as_string()?;
+                Some(BucketTotal {
+                    phone_number: bucket,
+                    total_calls: number(&row, "calls")?,
+                    total_duration_millis: number(&row, "duration_ms")?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| ApiError::Internal("D1 query failed: a row is not a bucket total".into()))?;
+        Ok(QueryAnswer { totals, rows_read })
+    }
+
+    async fn asset(&self, path: &str) -> Result<String, ApiError> {
+        let assets: Fetcher = self.binding("Assets", "ASSETS")?;
+        let url = format!("https://assets.invalid{path}");
+        let response: FetchResponse = settle(assets.fetch(&url), "static asset").await?.unchecked_into();
+        if response.status() != 200 {
+            return Err(ApiError::Internal(format!(
+                "static asset {path}: status {}",
+                response.status()
+            )));
+        }
+        let text = settle(response.text(), "static asset").await?;
+        text.as_string()
+            .ok_or_else(|| ApiError::Internal(format!("static asset {path} is not text")))
+    }
+
+    fn wasm_memory_bytes(&self) -> u64 {
+        core::arch::wasm32::memory_size::<0>() as u64 * 65_536
+    }
+}
+
+/// Epoch milliseconds are bound as JS numbers (exact to 2^53).
+fn js_params(params: &[Param]) -> Array {
+    params
+        .iter()
+        .map(|param| match param {
+            Param::Millis(millis) => JsValue::from_f64(*millis as f64),
+            Param::Text(text) => JsValue::from_str(text),
+        })
+        .collect()
+}

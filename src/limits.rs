@@ -1,0 +1,65 @@
+//! How often a caller may ask: two Workers Rate Limiting bindings (`[[ratelimits]]` in wrangler.toml, where
+//! the numbers live). Per client IP, counted before a key is hashed or KV is read, so a flood of made-up keys
+//! costs no KV read once its address is over the limit; per API key (its fingerprint), counted once the key
+//! is known to be good.
+
+/// The period of both limits, in seconds, as `[[ratelimits]]` in wrangler.toml sets it (Cloudflare allows 10
+/// or 60). A limited caller is told to retry after this long: by then its window has passed, whichever way
+/// the platform counts. `tests/e2e/limits.test.mjs` checks that the configuration agrees.
+pub const PERIOD_SECONDS: u32 = 60;
+
+/// The key under which requests without a `CF-Connecting-IP` header (only outside Cloudflare, e.g. under
+/// `wrangler dev` behind another proxy) share one count.
+pub const UNKNOWN_CLIENT: &str = "unknown-client";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Limit {
+    ClientIp,
+    ApiKey,
+}
+
+impl Limit {
+    /// The binding that counts this limit.
+    pub fn binding(self) -> &'static str {
+        match self {
+            Limit::ClientIp => "CLIENT_IP_LIMIT",
+            Limit::ApiKey => "API_KEY_LIMIT",
+        }
+    }
+
+    /// Which limit, as the log line names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::ClientIp => "client_ip",
+            Limit::ApiKey => "api_key",
+        }
+    }
+
+    /// The 429's message: what was exceeded and when to try again.
+    pub fn message(self) -> String {
+        let who = match self {
+            Limit::ClientIp => "from this address",
+            Limit::ApiKey => "with this API key",
+        };
+        format!("Too many requests {who}: slow down and retry after {PERIOD_SECONDS} seconds")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn says_which_limit_and_when_to_retry() {
+        assert_eq!(
+            Limit::ClientIp.message(),
+            "Too many requests from this address: slow down and retry after 60 seconds"
+        );
+        assert_eq!(
+            Limit::ApiKey.message(),
+            "Too many requests with this API key: slow down and retry after 60 seconds"
+        );
+        assert_eq!(Limit::ApiKey.name(), "api_key");
+        assert_ne!(Limit::ApiKey.binding(), Limit::ClientIp.binding());
+    }
+}
