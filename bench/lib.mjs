@@ -4,9 +4,12 @@ import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../scripts/lib/bindings.mjs";
-import { run } from "../tests/e2e/harness.mjs";
+import { run } from "../scripts/lib/local-worker.mjs";
 
 export const log = (message) => console.error(`[bench] ${message}`);
+
+/** Rate limits for benchmark workers: wrk's thousands of requests a minute are not what production allows. */
+export const BENCH_LIMITS = { clientIp: 100_000_000, apiKey: 100_000_000 };
 
 export function requireWrk() {
   try {
@@ -65,7 +68,8 @@ export async function loadDataset(state, size) {
 }
 
 export function machine() {
-  const wrangler = execFileSync(join(ROOT, "node_modules", ".bin", "wrangler"), ["--version"], { encoding: "utf8" }).trim();
+  const env = { ...process.env, WRANGLER_LOG: "log" }; // scripts/lib/bindings.mjs quiets wrangler's notices
+  const wrangler = execFileSync(join(ROOT, "node_modules", ".bin", "wrangler"), ["--version"], { encoding: "utf8", env }).trim();
   return `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; wrangler ${wrangler}`;
 }
 

@@ -16,8 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../scripts/lib/bindings.mjs";
-import { createKeys, ENDPOINT, migrate, newStateDir, request, startWorker } from "../tests/e2e/harness.mjs";
-import { fmt, loadDataset, log, machine, requireWrk, table, workerdRssKiB, wrk } from "./lib.mjs";
+import { createKeys, ENDPOINT, migrate, newStateDir, request, startWorker } from "../scripts/lib/local-worker.mjs";
+import { BENCH_LIMITS, fmt, loadDataset, log, machine, requireWrk, table, workerdRssKiB, wrk } from "./lib.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -71,8 +71,8 @@ async function inspector(worker) {
   };
 }
 
-async function memory(worker, devtools) {
-  const { body } = await request(worker.base, "/__diagnostics/static");
+async function memory(worker, devtools, key) {
+  const { body } = await request(worker.base, "/__diagnostics/static", { key });
   return {
     rss: workerdRssKiB(worker.pid) / 1024,
     heap: (await devtools.liveHeap()) / 2 ** 20,
@@ -110,7 +110,7 @@ await migrate(state);
 log(`loading ${Number(values.calls).toLocaleString("en")} calls`);
 await loadDataset(state, Number(values.calls));
 const { admin } = await createKeys(state, { admin: { role: "super_admin" } });
-const worker = await startWorker(state, { vars: { DIAGNOSTICS: "on" } });
+const worker = await startWorker(state, { vars: { DIAGNOSTICS: "on" }, limits: BENCH_LIMITS });
 const devtools = await inspector(worker);
 try {
   const now = Date.now();
@@ -125,14 +125,14 @@ try {
     const { status } = await request(worker.base, path, { key: admin.key });
     if (status !== 200) throw new Error(`${path}: ${status}`);
   }
-  const before = await memory(worker, devtools);
+  const before = await memory(worker, devtools, admin.key);
   log(`before: ${JSON.stringify(before)}`);
   const { rows, requests } = await soak(worker, devtools, paths, admin.key, async () => {
-    const m = await memory(worker, devtools);
+    const m = await memory(worker, devtools, admin.key);
     return [mib(m.heap), mib(m.wasm), mib(m.rss)];
   });
   await new Promise((r) => setTimeout(r, 5000));
-  const after = await memory(worker, devtools);
+  const after = await memory(worker, devtools, admin.key);
   const failures = worker.logLines().filter((line) => line.status >= 500).length;
   console.log(
     table(["connections", "seconds", "requests", "req/s", "p50 ms", "p99 ms", "errors", "V8 heap MiB", "wasm memory MiB", "workerd RSS MiB"], rows),

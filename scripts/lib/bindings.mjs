@@ -9,6 +9,9 @@ export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const DEFAULT_PERSIST_TO = join(ROOT, ".wrangler", "state");
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
+// wrangler logs its notices (such as which .dev.vars it read) on stdout, which carries the tools' output:
+// only warnings and errors, unless someone is debugging.
+if (process.env.WRANGLER_LOG !== "debug") process.env.WRANGLER_LOG = "warn";
 
 /**
  * Opens the bindings. Local (default): the state under `persistTo` (wrangler dev's `--persist-to`, default

@@ -3,18 +3,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as fx from "./fixtures.mjs";
-import { createKeys, ENDPOINT, load, migrate, newStateDir, request, startWorker } from "./harness.mjs";
+import { ENDPOINT, request, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
 
 const DAY = "start_date=2025-01-10&end_date=2025-01-10";
 let worker;
 let keys;
 
 before(async () => {
-  const state = await newStateDir();
-  await migrate(state);
-  await load(state, [...fx.DAY_RECORDS, ...fx.TIE_RECORDS]);
-  keys = await createKeys(state, { admin: { role: "super_admin" } });
-  worker = await startWorker(state);
+  worker = await startLocalWorker({ records: [...fx.DAY_RECORDS, ...fx.TIE_RECORDS], keys: { admin: { role: "super_admin" } } });
+  ({ keys } = worker);
 });
 after(() => worker?.stop());
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { withBindings } from "../../scripts/lib/bindings.mjs";
-import { createKeys, ENDPOINT, load, migrate, newStateDir, request, startWorker } from "./harness.mjs";
+import { ENDPOINT, request, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
 
 const SEED = Number(process.env.DIFF_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CALLS = 2500;
@@ -145,20 +145,22 @@ function randomRange() {
 }
 
 let worker;
-let state;
 let key;
 const calls = new Map();
 
 before(async () => {
-  state = await newStateDir();
-  await migrate(state);
   for (let i = 0; i < CALLS; i++) {
     const call = newCall();
     calls.set(call.id, call);
   }
-  await load(state, [...calls.values()]);
-  ({ admin: { key } } = await createKeys(state, { admin: { role: "super_admin" } }));
-  worker = await startWorker(state, { vars: { DIAGNOSTICS: "on" } });
+  worker = await startLocalWorker({
+    records: [...calls.values()],
+    keys: { admin: { role: "super_admin" } },
+    vars: { DIAGNOSTICS: "on" },
+    // Hundreds of queries a minute from one address with one key: more than production allows.
+    limits: { clientIp: 100_000, apiKey: 100_000 },
+  });
+  key = worker.keys.admin.key;
 });
 
 after(() => worker?.stop());
@@ -245,7 +247,7 @@ test(`rollups equal the raw aggregation and the oracle, through updates and dele
   for (let round = 0; round <= ROUNDS; round++) {
     await checkQueries(round);
     if (round === ROUNDS) break;
-    await withBindings({ persistTo: state }, async (env) => {
+    await withBindings({ persistTo: worker.state }, async (env) => {
       // One statement at a time, in order, as independent writers would.
       for (const statement of mutations(env.DB)) await statement.run();
     });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as fx from "./fixtures.mjs";
-import { createKeys, ENDPOINT, load, migrate, ms, newStateDir, request, startWorker } from "./harness.mjs";
+import { ENDPOINT, ms, request, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
 
 const ADMIN_ORIGIN = "https://admin.example.com";
 const DAY_QUERY = "start_date=2025-01-10&end_date=2025-01-10";
@@ -15,20 +15,25 @@ let brokenKeys;
 let seededAt;
 
 before(async () => {
-  const [state, brokenState] = await Promise.all([newStateDir(), newStateDir()]);
   seededAt = Date.now();
-  await migrate(state);
-  await load(state, [...fx.DAY_RECORDS, ...fx.TIE_RECORDS, ...fx.recentRecords(seededAt)]);
-  keys = await createKeys(state, {
-    admin: { role: "super_admin" },
-    expiring: { role: "super_admin", expiresAt: new Date(seededAt + 86_400_000).toISOString() },
-    viewer: { role: "admin" },
-    revoked: { role: "super_admin", revoked: true },
-    expired: { role: "super_admin", expiresAt: new Date(seededAt - 60_000).toISOString() },
-  });
-  brokenKeys = await createKeys(brokenState, { admin: { role: "super_admin" } });
   const vars = { ALLOWED_ORIGINS: `${ADMIN_ORIGIN},http://127.0.0.1:5173` };
-  [worker, broken] = await Promise.all([startWorker(state, { vars }), startWorker(brokenState, { vars })]);
+  [worker, broken] = await Promise.all([
+    startLocalWorker({
+      records: [...fx.DAY_RECORDS, ...fx.TIE_RECORDS, ...fx.recentRecords(seededAt)],
+      keys: {
+        admin: { role: "super_admin" },
+        expiring: { role: "super_admin", expiresAt: new Date(seededAt + 86_400_000).toISOString() },
+        viewer: { role: "admin" },
+        revoked: { role: "super_admin", revoked: true },
+        expired: { role: "super_admin", expiresAt: new Date(seededAt - 60_000).toISOString() },
+      },
+      vars,
+    }),
+    // No migrations: D1 has no tables.
+    startLocalWorker({ migrations: false, keys: { admin: { role: "super_admin" } }, vars }),
+  ]);
+  ({ keys } = worker);
+  brokenKeys = broken.keys;
 });
 
 after(async () => {
@@ -324,7 +329,7 @@ describe("the log", () => {
     const id = headers.get("x-request-id");
     const line = await worker.logLineFor(id);
     assert.equal(worker.logLines().filter((l) => l.request_id === id).length, 1, "one line per request");
-    assert.deepEqual(Object.keys(line), ["level", "request_id", "method", "path", "status", "duration_ms", "d1_rows_read", "key"]);
+    assert.deepEqual(Object.keys(line), ["level", "request_id", "method", "path", "status", "duration_ms", "d1_rows_read", "kv_reads", "key"]);
     assert.equal(line.method, "GET");
     assert.equal(line.path, ENDPOINT);
     assert.equal(line.status, 200);

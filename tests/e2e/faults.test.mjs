@@ -1,53 +1,33 @@
 // Faults: a panic inside a handler, KV unavailable, D1 failing mid-life. Each is a 500 in the JSON envelope,
 // with a request id that the log line also carries, and the worker keeps serving.
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ROOT, withBindings } from "../../scripts/lib/bindings.mjs";
+import { withBindings } from "../../scripts/lib/bindings.mjs";
+import { ENDPOINT, request, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
 import * as fx from "./fixtures.mjs";
-import { createKeys, ENDPOINT, load, migrate, newStateDir, request, startWorker } from "./harness.mjs";
 
 const ORIGIN = "https://admin.example.com";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DAY = "start_date=2025-01-10&end_date=2025-01-10";
 
 let worker; // DIAGNOSTICS on: the panic route
-let kvless; // a configuration without the KV binding
-let configDir;
+let kvless; // a configuration without the KV binding, as a deployment that lost it would be
 let keys;
 
 before(async () => {
-  const state = await newStateDir();
-  const kvlessState = await newStateDir();
-  await Promise.all([migrate(state), migrate(kvlessState)]);
-  await load(state, fx.DAY_RECORDS);
-  keys = await createKeys(state, { admin: { role: "super_admin" } });
-
-  // wrangler.toml without [[kv_namespaces]], as a deployment that lost its binding would be.
-  const { unstable_readConfig } = await import("wrangler");
-  const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
-  configDir = await mkdtemp(join(ROOT, "target", "fault-config-"));
-  const configPath = join(configDir, "wrangler.json");
-  await writeFile(
-    configPath,
-    JSON.stringify({
-      name: config.name,
-      main: join(ROOT, "src", "worker.mjs"),
-      compatibility_date: config.compatibility_date,
-      d1_databases: config.d1_databases,
-      vars: { ALLOWED_ORIGINS: ORIGIN },
-    }),
-  );
   [worker, kvless] = await Promise.all([
-    startWorker(state, { vars: { DIAGNOSTICS: "on", ALLOWED_ORIGINS: ORIGIN } }),
-    startWorker(kvlessState, { config: configPath }),
+    startLocalWorker({
+      records: fx.DAY_RECORDS,
+      keys: { admin: { role: "super_admin" } },
+      vars: { DIAGNOSTICS: "on", ALLOWED_ORIGINS: ORIGIN },
+    }),
+    startLocalWorker({ kv: false, vars: { ALLOWED_ORIGINS: ORIGIN } }),
   ]);
+  ({ keys } = worker);
 });
 
 after(async () => {
   await Promise.all([worker?.stop(), kvless?.stop()]);
-  await rm(configDir, { recursive: true, force: true });
 });
 
 /** Asserts the 500 envelope; returns its request id. */
@@ -63,13 +43,13 @@ function internalError({ status, headers, body }) {
 
 describe("a panic inside a handler", () => {
   test("is a 500 envelope with a request id, logged, and the very next request succeeds", async () => {
-    const panicked = await request(worker.base, "/__diagnostics/panic", { headers: { Origin: ORIGIN } });
+    const panicked = await request(worker.base, "/__diagnostics/panic", { key: keys.admin.key, headers: { Origin: ORIGIN } });
     const id = internalError(panicked);
     assert.equal(panicked.headers.get("access-control-allow-origin"), ORIGIN);
     const line = await worker.logLineFor(id);
     assert.equal(line.level, "error");
     assert.equal(line.status, 500);
-    assert.match(line.error, /^worker panicked: panicked at src\/entry\.rs:\d+:\d+:\ndeliberate panic/);
+    assert.match(line.error, /^worker panicked: panicked at src\/diagnostics\.rs:\d+:\d+:\ndeliberate panic/);
 
     const next = await request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key });
     assert.equal(next.status, 200);
@@ -78,7 +58,7 @@ describe("a panic inside a handler", () => {
 
   test("fails only the requests in flight on that instance; none hangs; then all is well", async () => {
     const inFlight = Array.from({ length: 6 }, () => request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key }));
-    const panic = request(worker.base, "/__diagnostics/panic");
+    const panic = request(worker.base, "/__diagnostics/panic", { key: keys.admin.key });
     const settled = await Promise.all([...inFlight, panic]);
     for (const response of settled) {
       if (response.status === 500) internalError(response);
@@ -95,6 +75,20 @@ describe("a panic inside a handler", () => {
   test("the panic route exists only with DIAGNOSTICS on", async () => {
     const { status } = await request(kvless.base, "/__diagnostics/panic");
     assert.equal(status, 404);
+  });
+
+  test("and only for a super-admin key: without one it is a 401, and nothing panics", async () => {
+    for (const route of ["/__diagnostics/panic", "/__diagnostics/static"]) {
+      const { status, headers } = await request(worker.base, route);
+      assert.equal(status, 401, route);
+      assert.equal(headers.get("www-authenticate"), "Bearer");
+    }
+    const { status } = await request(worker.base, "/__diagnostics/panic", { key: "cak_not-a-key" });
+    assert.equal(status, 401);
+    const next = await request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key });
+    assert.equal(next.status, 200);
+    const panics = worker.logLines().filter((line) => line.status === 500 && line.path === "/__diagnostics/panic");
+    assert.equal(panics.length, 2, "only the two deliberate panics above");
   });
 });
 

@@ -1,5 +1,5 @@
 // A small dataset whose answers were worked out by hand (the comments show the arithmetic).
-import { ms } from "./harness.mjs";
+import { ms } from "../../scripts/lib/local-worker.mjs";
 
 const T0 = ms("2025-01-10T00:00:00Z");
 const T1 = ms("2025-02-01T00:00:00Z");

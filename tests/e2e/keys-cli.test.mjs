@@ -4,15 +4,14 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ROOT, withBindings } from "../../scripts/lib/bindings.mjs";
-import { ENDPOINT, migrate, newStateDir, request, runExit, startWorker } from "./harness.mjs";
+import { ENDPOINT, request, runExit, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
 
 let worker;
 let state;
 
 before(async () => {
-  state = await newStateDir();
-  await migrate(state);
-  worker = await startWorker(state);
+  worker = await startLocalWorker();
+  ({ state } = worker);
 });
 after(() => worker?.stop());
 
@@ -39,12 +38,14 @@ test("create prints a new key once; KV holds only its hash", async () => {
   assert.equal(record.role, "super_admin");
   assert.equal(record.label, "ops laptop");
   assert.equal(record.revoked, false);
-  assert.equal(record.expires_at, null);
   assert.ok(Date.parse(record.created_at) <= Date.now());
+  // Keys expire by default, 90 days after their creation.
+  assert.equal(Date.parse(record.expires_at) - Date.parse(record.created_at), 90 * 86_400_000);
+  assert.match(stderr, new RegExp(`it expires ${record.expires_at}`));
   assert.ok(!JSON.stringify(stored).includes(key), "the raw key is not stored");
   const { stdout: table } = await keys("list");
   assert.ok(!table.includes(key));
-  assert.match(table, new RegExp(`${hash.slice(0, 12)}\\s+super_admin\\s+ops laptop\\s+\\S+\\s+never\\s+active`));
+  assert.match(table, new RegExp(`${hash.slice(0, 12)}\\s+super_admin\\s+ops laptop\\s+\\S+\\s+${record.expires_at}\\s+active`));
 });
 
 test("revoke by fingerprint takes the key out, within the worker's 10 s memory of it", async () => {
@@ -73,6 +74,27 @@ test("roles and expiry are honoured", async () => {
   assert.equal(listed.find((k) => k.label === "new").expires_at, "2098-12-31T23:00:00.000Z");
 });
 
+test("--no-expiry makes a key that never expires; list marks keys that expire within 7 days", async () => {
+  const forever = await keys("create", "--role", "super_admin", "--label", "forever", "--no-expiry");
+  assert.equal(forever.code, 0, forever.stderr);
+  assert.match(forever.stderr, /it never expires\./);
+  assert.equal(await status(forever.stdout.trim()), 200);
+  const soon = new Date(Date.now() + 3 * 86_400_000).toISOString();
+  const later = new Date(Date.now() + 8 * 86_400_000).toISOString();
+  await keys("create", "--role", "super_admin", "--label", "soon", "--expires-at", soon);
+  await keys("create", "--role", "super_admin", "--label", "later", "--expires-at", later);
+  const listed = await list();
+  const byLabel = (label) => listed.find((k) => k.label === label);
+  assert.equal(byLabel("forever").expires_at, null);
+  assert.equal(byLabel("forever").status, "active");
+  assert.equal(byLabel("soon").status, "expiring soon");
+  assert.equal(byLabel("later").status, "active");
+  const { stdout: table } = await keys("list");
+  assert.match(table, new RegExp(`forever\\s+\\S+\\s+never\\s+active`));
+  assert.match(table, new RegExp(`soon\\s+\\S+\\s+${soon}\\s+expiring soon`));
+  assert.match(table, /old\s+\S+\s+2020-01-01T00:00:00\.000Z\s+expired/);
+});
+
 test("--replace swaps the keys that share a label", async () => {
   const first = (await keys("create", "--role", "super_admin", "--label", "dev", "--replace")).stdout.trim();
   const second = (await keys("create", "--role", "super_admin", "--label", "dev", "--replace")).stdout.trim();
@@ -85,7 +107,7 @@ test("mistakes are reported, not guessed", async () => {
   for (const args of [["revoke", "0123456789ab"], ["revoke", "xyz"], ["create"], ["create", "--role", "Super Admin"], ["create", "--role", "super_admin", "--expires-at", "soon"],
     // No offset: the machine's local time would be a guess.
     ["create", "--role", "super_admin", "--expires-at", "2027-01-01T00:00"], ["create", "--role", "super_admin", "--expires-at", "2027-01-01T00:00:00"],
-    ["create", "--role", "super_admin", "--replace"], ["frobnicate"]]) {
+    ["create", "--role", "super_admin", "--replace"], ["create", "--role", "super_admin", "--no-expiry", "--expires-at", "2099-01-01T00:00:00Z"], ["frobnicate"]]) {
     const { code, stderr } = await keys(...args);
     assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
     assert.match(stderr, /^keys: /);

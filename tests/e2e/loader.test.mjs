@@ -4,7 +4,7 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ROOT, withBindings } from "../../scripts/lib/bindings.mjs";
-import { migrate, newStateDir, runExit } from "./harness.mjs";
+import { migrate, newStateDir, runExit } from "../../scripts/lib/local-worker.mjs";
 
 let state;
 before(async () => {

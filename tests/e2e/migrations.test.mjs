@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ROOT, withBindings } from "../../scripts/lib/bindings.mjs";
 import * as fx from "./fixtures.mjs";
-import { createKeys, ENDPOINT, load, newStateDir, request, run, startWorker } from "./harness.mjs";
+import { createKeys, ENDPOINT, load, newStateDir, request, run, startWorker, WRANGLER } from "../../scripts/lib/local-worker.mjs";
 
 let worker;
 let keys;
@@ -16,7 +16,7 @@ let project;
 
 /** Applies the migrations present in the temporary project's migrations/ to `state`. */
 const apply = (state) =>
-  run(join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, "--config", join(project, "wrangler.toml")]);
+  run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, "--config", join(project, "wrangler.toml")]);
 
 before(async () => {
   const state = await newStateDir();

@@ -1,0 +1,184 @@
+// Abuse limits and the trust boundary, end to end in wrangler dev: the two rate limits (with the Rate
+// Limiting binding wrangler dev simulates), what a limited caller gets and what it costs, the headers of the
+// admin page and of API responses, the shipped configuration's origins, and a range with 20,000 buckets.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { ROOT } from "../../scripts/lib/bindings.mjs";
+import { ENDPOINT, request, startLocalWorker, startWorker, newStateDir } from "../../scripts/lib/local-worker.mjs";
+import * as fx from "./fixtures.mjs";
+
+const ORIGIN = "https://admin.example.com";
+const DAY = "start_date=2025-01-10&end_date=2025-01-10";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** This test's own limits (the shipped ones are 600 and 300 a minute). */
+const LIMITS = { clientIp: 6, apiKey: 4 };
+
+let worker;
+let keys;
+let shipped; // wrangler.toml as wrangler reads it
+
+before(async () => {
+  const { unstable_readConfig } = await import("wrangler");
+  shipped = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
+  worker = await startLocalWorker({
+    records: fx.DAY_RECORDS,
+    keys: { admin: { role: "super_admin" }, other: { role: "super_admin" } },
+    vars: { ALLOWED_ORIGINS: ORIGIN },
+    limits: LIMITS,
+  });
+  ({ keys } = worker);
+});
+after(() => worker?.stop());
+
+/**
+ * wrangler dev counts in fixed windows aligned to the period: a burst that straddles the boundary would be
+ * counted in two windows. Start bursts early in a window.
+ */
+async function freshWindow() {
+  const period = 60_000;
+  const left = period - (Date.now() % period);
+  if (left < 20_000) await new Promise((r) => setTimeout(r, left + 100));
+}
+
+const get = (ip, key, headers = {}) =>
+  request(worker.base, `${ENDPOINT}?${DAY}`, { key, headers: { "CF-Connecting-IP": ip, Origin: ORIGIN, ...headers } });
+const madeUp = () => `cak_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+
+/** Asserts a 429 envelope with every header it should carry; returns its log line. */
+async function tooMany(response, message) {
+  const { status, headers, body } = response;
+  assert.equal(status, 429);
+  assert.deepEqual(body, { success: false, message, data: null });
+  const retryAfter = Number(headers.get("retry-after"));
+  const period = shipped.ratelimits[0].simple.period;
+  assert.ok(Number.isInteger(retryAfter) && retryAfter > 0 && retryAfter <= period, `Retry-After ${headers.get("retry-after")} within the period (${period} s)`);
+  assert.equal(headers.get("content-type"), "application/json");
+  assert.equal(headers.get("cache-control"), "no-store");
+  assert.equal(headers.get("access-control-allow-origin"), ORIGIN);
+  assert.match(headers.get("access-control-expose-headers"), /Retry-After/);
+  assert.match(headers.get("x-request-id"), UUID);
+  return worker.logLineFor(headers.get("x-request-id"));
+}
+
+describe("rate limits", () => {
+  test("per address, with made-up keys: a 429 once over, and no KV read for it", async () => {
+    await freshWindow();
+    const ip = "203.0.113.10";
+    for (let i = 0; i < LIMITS.clientIp; i++) {
+      const response = await get(ip, madeUp());
+      assert.equal(response.status, 401);
+      assert.equal((await worker.logLineFor(response.headers.get("x-request-id"))).kv_reads, 1, "an unknown key is looked up in KV");
+    }
+    const flood = [];
+    for (let i = 0; i < 20; i++) flood.push(await get(ip, madeUp()));
+    for (const response of flood) {
+      const line = await tooMany(response, "Too many requests from this address: slow down and retry after 60 seconds");
+      assert.equal(line.rate_limited, "client_ip");
+      assert.equal(line.kv_reads, 0, "no KV read once the address is over its limit");
+      assert.equal(line.key, null, "not even hashed");
+      assert.equal(line.status, 429);
+    }
+    // Without a key at all, the same address is limited too; another address is not.
+    assert.equal((await get(ip, null)).status, 429);
+    assert.equal((await get("203.0.113.11", madeUp())).status, 401);
+    assert.equal((await get("203.0.113.11", keys.admin.key)).status, 200);
+  });
+
+  test("per key, with a good key: a 429 after authentication, naming the key's limit", async () => {
+    await freshWindow();
+    for (let i = 0; i < LIMITS.apiKey; i++) {
+      const response = await get(`198.51.100.${i}`, keys.other.key);
+      assert.equal(response.status, 200);
+      assert.deepEqual(response.body.data.phone_numbers, fx.DAY);
+    }
+    const limited = await get("198.51.100.50", keys.other.key);
+    const line = await tooMany(limited, "Too many requests with this API key: slow down and retry after 60 seconds");
+    assert.equal(line.rate_limited, "api_key");
+    assert.equal(line.key, keys.other.fingerprint, "the key's fingerprint, never the key");
+    assert.doesNotMatch(worker.logs(), new RegExp(keys.other.key));
+    // The address was within its own limit, and another key is counted apart.
+    assert.equal((await get("198.51.100.50", keys.admin.key)).status, 200);
+  });
+
+  test("the shipped limits: 600 a minute per address, 300 per key, counted over 60 s", () => {
+    const byName = Object.fromEntries(shipped.ratelimits.map((r) => [r.name, r.simple]));
+    assert.deepEqual(byName, { CLIENT_IP_LIMIT: { limit: 600, period: 60 }, API_KEY_LIMIT: { limit: 300, period: 60 } });
+    assert.notEqual(shipped.ratelimits[0].namespace_id, shipped.ratelimits[1].namespace_id);
+  });
+});
+
+describe("headers", () => {
+  test("the admin page comes with its Content-Security-Policy and framing headers", async () => {
+    for (const path of ["/admin/", "/admin/app.js", "/admin/style.css", "/admin/config.json"]) {
+      const response = await fetch(worker.base + path);
+      assert.equal(response.status, 200, path);
+      assert.equal(
+        response.headers.get("content-security-policy"),
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        path,
+      );
+      assert.equal(response.headers.get("x-frame-options"), "DENY", path);
+      assert.equal(response.headers.get("x-content-type-options"), "nosniff", path);
+      assert.equal(response.headers.get("referrer-policy"), "no-referrer", path);
+    }
+  });
+
+  test("API responses forbid running or framing them, errors included", async () => {
+    for (const [path, key] of [[`${ENDPOINT}?${DAY}`, keys.admin.key], [ENDPOINT, null], ["/nope", null], ["/openapi.json", null]]) {
+      const { headers } = await request(worker.base, path, { key, headers: { "CF-Connecting-IP": "192.0.2.77" } });
+      assert.equal(headers.get("content-security-policy"), "default-src 'none'; frame-ancestors 'none'", path);
+    }
+  });
+});
+
+describe("origins", () => {
+  test("the shipped configuration allows no localhost origin; .dev.vars gives wrangler dev its own", async () => {
+    assert.equal(shipped.vars.ALLOWED_ORIGINS, "");
+    // A developer's plain `wrangler dev` (the repository's wrangler.toml, which reads .dev.vars).
+    const local = await startWorker(await newStateDir(), { config: join(ROOT, "wrangler.toml") });
+    try {
+      for (const origin of ["http://localhost:8787", "http://127.0.0.1:8787"]) {
+        const { status, headers } = await request(local.base, "/openapi.json", { headers: { Origin: origin } });
+        assert.equal(status, 200);
+        assert.equal(headers.get("access-control-allow-origin"), origin);
+      }
+    } finally {
+      await local.stop();
+    }
+    const { headers } = await request(worker.base, "/openapi.json", { headers: { Origin: "http://localhost:8787" } });
+    assert.equal(headers.get("access-control-allow-origin"), null, "a worker with the shipped settings does not");
+  });
+});
+
+describe("many buckets", () => {
+  test("a range holding 20,000 distinct numbers answers every one of them", async () => {
+    const count = 20_000;
+    const day = Date.UTC(2025, 5, 1);
+    const records = Array.from({ length: count }, (_, i) => ({
+      id: `many-${i}`,
+      user_id: "u-many",
+      user_email: "many@example.com",
+      platform: "sip",
+      platform_number: `+4470${String(i).padStart(8, "0")}`,
+      started_at: day + i * 4000,
+      duration_seconds: 1 + (i % 600),
+    }));
+    const big = await startLocalWorker({ records, keys: { admin: { role: "super_admin" } } });
+    try {
+      const response = await request(big.base, `${ENDPOINT}?start_date=2025-06-01&end_date=2025-06-01`, { key: big.keys.admin.key });
+      assert.equal(response.status, 200);
+      const rows = response.body.data.phone_numbers;
+      assert.equal(rows.length, count);
+      assert.equal(new Set(rows.map((r) => r.phone_number)).size, count);
+      assert.equal(rows.reduce((n, r) => n + r.total_calls, 0), count);
+      // Longest first: 600 s (10 min) for i % 600 = 599, then ties by label.
+      assert.deepEqual(rows[0], { phone_number: "+447000000599", total_calls: 1, total_duration_minutes: 10, total_duration_hours: 0.17 });
+      assert.deepEqual(rows.at(-1), { phone_number: "+447000019800", total_calls: 1, total_duration_minutes: 0.02, total_duration_hours: 0 });
+      const line = await big.logLineFor(response.headers.get("x-request-id"));
+      assert.equal(line.status, 200);
+    } finally {
+      await big.stop();
+    }
+  });
+});
