@@ -1,11 +1,38 @@
-// The admin page: filters in the URL, the key in session storage, the API's answer as a table, a chart and
-// a CSV file. Works from the worker's own origin or from any origin the API allows (ALLOWED_ORIGINS).
+// The admin page: filters in the URL's fragment, the key in session storage, the API's answer as a table, a
+// chart and a CSV file. It talks only to APIs it was deployed to trust: its own origin, or an origin listed
+// in config.json beside it (https only; plain http just for localhost and 127.0.0.1). The same list sets the
+// page's Content-Security-Policy (public/_headers, written by scripts/admin-headers.mjs).
 const ENDPOINT = "/admin/analytics/calls/by-phone-number";
 const KEY_STORAGE = "callAnalytics.apiKey";
 const FILTERS = ["start_date", "end_date", "user_email"];
 
 const $ = (id) => document.getElementById(id);
 let current = null; // the last successful answer's data
+let configured = []; // API origins from config.json
+
+/** config.json's api_origins that the page's origin rule admits (anything else in it is ignored). */
+async function loadConfig() {
+  try {
+    const response = await fetch("config.json", { cache: "no-store" });
+    const config = response.ok ? await response.json() : {};
+    configured = Array.isArray(config.api_origins) ? config.api_origins.filter((o) => typeof o === "string" && allowedScheme(o)) : [];
+  } catch {
+    configured = [];
+  }
+  const list = $("api-origins");
+  list.replaceChildren(...configured.map((origin) => Object.assign(document.createElement("option"), { value: origin })));
+}
+
+/** https, or plain http on localhost / 127.0.0.1 only (the same rule as scripts/lib/admin-page.mjs). */
+function allowedScheme(origin) {
+  try {
+    const url = new URL(origin);
+    const local = url.hostname === "localhost" || url.hostname === "127.0.0.1";
+    return url.origin === origin && (url.protocol === "https:" || (url.protocol === "http:" && local));
+  } catch {
+    return false;
+  }
+}
 
 function apiBase() {
   const value = $("api").value.trim().replace(/\/+$/, "");
@@ -21,9 +48,21 @@ function apiOrigin() {
   }
 }
 
+/** Why the page will not talk to the API field's value, or null when it may. */
+function untrustedReason() {
+  const origin = apiOrigin();
+  if (origin === null) return `The API base URL "${apiBase()}" is not a URL.`;
+  if (origin === location.origin || configured.includes(origin)) return null;
+  return (
+    `This page sends nothing to ${origin}: it talks only to its own origin (${location.origin})` +
+    (configured.length ? ` and to ${configured.join(", ")}` : "") +
+    ", the APIs it was deployed with (admin/config.json)."
+  );
+}
+
 /**
  * The key is stored with the API origin it was entered for and only ever sent there: a shared link whose
- * `api` names another host must not receive the key this tab holds (it gets an empty key field instead).
+ * `api` names another trusted host does not receive the key this tab holds (it gets an empty key field).
  */
 function storedKey() {
   try {
@@ -36,10 +75,11 @@ function storedKey() {
 
 function showKeyTarget() {
   const origin = apiOrigin();
-  $("key-target").textContent = origin ? `The key is sent only to ${origin}.` : "";
+  $("key-target").textContent = origin && !untrustedReason() ? `The key is sent only to ${origin}.` : "";
 }
 
-/** The page URL carries the API base and the filters (never the key), so a view can be shared. */
+/** The page's fragment carries the API base and the filters (never the key), so a view can be shared, and
+ * none of it reaches a server's logs with the page request. */
 function saveFiltersToUrl() {
   const params = new URLSearchParams();
   const api = $("api").value.trim();
@@ -48,14 +88,18 @@ function saveFiltersToUrl() {
     const value = $(name).value.trim();
     if (value) params.set(name, value);
   }
-  const query = params.toString();
-  history.replaceState(null, "", query ? `?${query}` : location.pathname);
+  const fragment = params.toString();
+  history.replaceState(null, "", `${location.pathname}${fragment ? `#${fragment}` : ""}`);
 }
 
+/** Reads the fragment; a link in the older query-string form is moved into the fragment. */
 function loadFiltersFromUrl() {
-  const params = new URLSearchParams(location.search);
+  const params = new URLSearchParams(location.hash.slice(1));
+  const legacy = new URLSearchParams(location.search);
+  for (const name of ["api", ...FILTERS]) if (!params.has(name) && legacy.has(name)) params.set(name, legacy.get(name));
   $("api").value = params.get("api") ?? "";
   for (const name of FILTERS) $(name).value = params.get(name) ?? "";
+  if (location.search) saveFiltersToUrl();
 }
 
 function setBusy(busy) {
@@ -135,7 +179,9 @@ function render(data) {
 /** A CSV cell: quoted when needed, and kept from being read as a spreadsheet formula. */
 function csvCell(value) {
   let text = String(value);
-  if (/^[=@\t\r-]/.test(text) || (/^\+/.test(text) && !/^\+[\d\s-]*$/.test(text))) text = `'${text}`;
+  // A leading = + - @ tab or CR makes a spreadsheet read a formula; a + followed by digits only is a phone
+  // number and stays as it is.
+  if (/^[=@\t\r+-]/.test(text) && !/^\+\d+$/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -155,6 +201,11 @@ function downloadCsv() {
 
 async function fetchReport() {
   clearError();
+  const refusal = untrustedReason();
+  if (refusal) {
+    showError(refusal);
+    return;
+  }
   const key = $("key").value.trim();
   if (!key) {
     showError("Enter an API key first.");
@@ -188,8 +239,9 @@ async function fetchReport() {
     const body = await response.json().catch(() => null);
     if (!response.ok || !body || body.success !== true) {
       const id = response.headers.get("X-Request-Id");
+      const retry = response.status === 429 ? response.headers.get("Retry-After") : null;
       const message = body && typeof body.message === "string" ? body.message : response.statusText || "Unexpected answer";
-      showError(`${response.status}: ${message}${id ? ` (request id ${id})` : ""}`);
+      showError(`${response.status}: ${message}${id ? ` (request id ${id})` : ""}${retry ? `; the page can ask again in ${retry} s` : ""}`);
       return;
     }
     render(body.data);
@@ -198,22 +250,42 @@ async function fetchReport() {
   }
 }
 
-function init() {
+/** Shows the filters and key the URL names, and the answer when the key for that API is at hand. */
+function showView() {
+  clearError();
+  // A new view: what was shown belonged to the previous one.
+  current = null;
+  $("results").hidden = true;
+  $("download").disabled = true;
   loadFiltersFromUrl();
   $("key").value = storedKey();
   showKeyTarget();
+  const refusal = untrustedReason();
+  if (refusal) {
+    $("key").value = "";
+    showError(refusal);
+  } else if ($("key").value) {
+    fetchReport(); // a reloaded view (same API) shows itself
+  }
+}
+
+async function init() {
   $("download").disabled = true;
+  await loadConfig();
   // Pointing the page at another API clears a key that was entered for a different one.
   $("api").addEventListener("change", () => {
     $("key").value = storedKey();
     showKeyTarget();
+    const refusal = untrustedReason();
+    if (refusal) showError(refusal);
+    else clearError();
   });
   $("filters").addEventListener("submit", (event) => {
     event.preventDefault();
     const key = $("key").value.trim();
     const origin = apiOrigin();
-    if (key && origin) sessionStorage.setItem(KEY_STORAGE, JSON.stringify({ origin, key }));
     saveFiltersToUrl();
+    if (key && origin && !untrustedReason()) sessionStorage.setItem(KEY_STORAGE, JSON.stringify({ origin, key }));
     fetchReport();
   });
   $("forget").addEventListener("click", () => {
@@ -222,7 +294,9 @@ function init() {
     $("key").focus();
   });
   $("download").addEventListener("click", downloadCsv);
-  if ($("key").value) fetchReport(); // a reloaded view (same API) shows itself
+  // A link to another view in the same tab (only the fragment changes) is a new view too.
+  window.addEventListener("hashchange", showView);
+  showView();
 }
 
 init();

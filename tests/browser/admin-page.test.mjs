@@ -1,5 +1,6 @@
 // The admin page in headless Chromium (Debian's package, driven by playwright-core), served from another
-// origin than the worker's, against wrangler dev with known data. Screenshots go to test-artifacts/browser/.
+// origin than the worker's (with the headers and config.json the build gives it), against wrangler dev with
+// known data. Screenshots go to test-artifacts/browser/.
 import assert from "node:assert/strict";
 import { mkdir, readFile } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -8,13 +9,25 @@ import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
 import { ROOT } from "../../scripts/lib/bindings.mjs";
 import * as fx from "../e2e/fixtures.mjs";
-import { createKeys, ENDPOINT, load, migrate, newStateDir, request, run, startWorker } from "../e2e/harness.mjs";
+import { ENDPOINT, request, run, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
 import { serveStatic } from "./static-server.mjs";
 
 const ARTIFACTS = join(ROOT, "test-artifacts", "browser");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const DAY = "start_date=2025-01-10&end_date=2025-01-10";
 const FIFTY_DAY = "start_date=2025-03-01&end_date=2025-03-01";
+
+/** 2025-04-01: numbers a spreadsheet could read as formulas. */
+const ODD = ["+1 (555) 0100", "=HYPERLINK(1)", "-1", "@SUM(1)", "+12025550100"].map((platform_number, i) => ({
+  id: `odd-${i}`,
+  user_id: "u-bob",
+  user_email: "bob@example.com",
+  platform: "sip",
+  platform_number,
+  started_at: Date.UTC(2025, 3, 1, 12) + i,
+  duration_seconds: (10 - i) * 60,
+}));
+const ODD_DAY = "start_date=2025-04-01&end_date=2025-04-01";
 
 /** 50 platform numbers on 2025-03-01, with durations 1..50 minutes. */
 const FIFTY = Array.from({ length: 50 }, (_, i) => ({
@@ -32,20 +45,23 @@ let pages; // the static server for the page (another origin)
 let browser;
 let keys;
 let pageOrigin;
+/** The API origins the page is deployed to trust (its config.json). */
+let trusted = [];
 
 before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  const state = await newStateDir();
-  await migrate(state);
-  await load(state, [...fx.DAY_RECORDS, ...FIFTY]);
   const demo = await run("node", [join(ROOT, "scripts", "demo-data.mjs")]);
   // The demo's users share emails with the fixtures' (alice@example.com ...): give them their own domain.
   const demoRecords = demo.trim().split("\n").map((line) => JSON.parse(line));
-  await load(state, demoRecords.map((r) => ({ ...r, user_email: r.user_email.replace("@example.com", "@demo.example") })));
-  keys = await createKeys(state, { admin: { role: "super_admin" }, viewer: { role: "admin" } });
-  pages = await serveStatic();
+  pages = await serveStatic({ config: () => ({ api_origins: trusted }) });
   pageOrigin = `http://127.0.0.1:${pages.port}`;
-  worker = await startWorker(state, { vars: { ALLOWED_ORIGINS: pageOrigin } });
+  worker = await startLocalWorker({
+    records: [...fx.DAY_RECORDS, ...FIFTY, ...ODD, ...demoRecords.map((r) => ({ ...r, user_email: r.user_email.replace("@example.com", "@demo.example") }))],
+    keys: { admin: { role: "super_admin" }, viewer: { role: "admin" } },
+    vars: { ALLOWED_ORIGINS: pageOrigin },
+  });
+  ({ keys } = worker);
+  trusted = [worker.base];
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -63,7 +79,7 @@ async function openPage(origin, query, { width = 1100, height = 900 } = {}) {
   const page = await context.newPage();
   const console = [];
   page.on("console", (message) => console.push(message.text()));
-  await page.goto(`${origin}/admin/?api=${encodeURIComponent(worker.base)}${query ? `&${query}` : ""}`);
+  await page.goto(`${origin}/admin/#api=${encodeURIComponent(worker.base)}${query ? `&${query}` : ""}`);
   return { page, context, console };
 }
 
@@ -109,10 +125,12 @@ describe("the admin page, cross-origin", () => {
     assert.match(await page.locator("#range").textContent(), new RegExp(`${data.start_date} to ${data.end_date}`));
     assert.equal(await page.locator(".bars li").count(), data.phone_numbers.length);
 
-    // The filters are in the URL, the key only in session storage.
+    // The filters are in the URL's fragment (which no server sees), the key only in session storage.
     const url = new URL(page.url());
-    assert.equal(url.searchParams.get("start_date"), "2025-01-10");
-    assert.equal(url.searchParams.get("api"), worker.base);
+    const fragment = new URLSearchParams(url.hash.slice(1));
+    assert.equal(fragment.get("start_date"), "2025-01-10");
+    assert.equal(fragment.get("api"), worker.base);
+    assert.equal(url.search, "");
     assert.ok(!page.url().includes(keys.admin.key));
     const stored = JSON.parse(await page.evaluate(() => sessionStorage.getItem("callAnalytics.apiKey")));
     assert.deepEqual(stored, { origin: worker.base, key: keys.admin.key }, "the key is stored with the API it is for");
@@ -125,10 +143,11 @@ describe("the admin page, cross-origin", () => {
     await context.close();
   });
 
-  test("a shared link naming another API host does not get the key this tab holds", async () => {
+  /** A permissive fake API on another port that records every request it gets. */
+  async function decoyApi() {
     const seen = [];
-    const decoy = createServer((req, res) => {
-      seen.push({ method: req.method, authorization: req.headers.authorization ?? null });
+    const server = createServer((req, res) => {
+      seen.push({ method: req.method, url: req.url, authorization: req.headers.authorization ?? null });
       // Answers like a permissive API would, so only the page itself can keep the key from it.
       res.writeHead(req.method === "OPTIONS" ? 204 : 200, {
         "Access-Control-Allow-Origin": "*",
@@ -137,30 +156,79 @@ describe("the admin page, cross-origin", () => {
       });
       res.end(req.method === "OPTIONS" ? undefined : '{"success":true,"message":"ok","data":{"phone_numbers":[]}}');
     });
-    await new Promise((resolve) => decoy.listen(0, "127.0.0.1", resolve));
-    const decoyBase = `http://127.0.0.1:${decoy.address().port}`;
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { base: `http://127.0.0.1:${server.address().port}`, seen, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+  test("a link naming an API the page was not deployed with is refused, and nothing is sent there", async () => {
+    const decoy = await decoyApi();
+    try {
+      const refusal = new RegExp(`^This page sends nothing to ${escape(decoy.base)}: it talks only to its own origin \\(${escape(pageOrigin)}\\) and to ${escape(worker.base)}`);
+      for (const link of [`#api=${encodeURIComponent(decoy.base)}&${DAY}`, `?api=${encodeURIComponent(decoy.base)}&${DAY}`]) {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        await page.goto(`${pageOrigin}/admin/${link}`);
+        assert.match(await page.getByRole("alert").textContent(), refusal);
+        assert.equal(await page.getByLabel("API key").inputValue(), "");
+        // Whatever the user does: a key and the button, then Enter.
+        await submitWithKey(page, keys.admin.key);
+        assert.match(await page.getByRole("alert").textContent(), refusal);
+        await page.getByLabel("API key").press("Enter");
+        await page.waitForLoadState("networkidle");
+        assert.match(await page.getByRole("alert").textContent(), refusal);
+        assert.equal(await page.locator("#results").isHidden(), true);
+        assert.equal(await page.evaluate(() => sessionStorage.length), 0, "the key was not kept for that host");
+        await context.close();
+      }
+      // Typed into the API field of a page that was showing the real API: refused too.
+      const { page, context } = await openPage(pageOrigin, DAY);
+      await submitWithKey(page, keys.admin.key);
+      await tableRows(page);
+      await page.getByLabel("API base URL").fill(`${decoy.base}/`);
+      await page.getByLabel("API base URL").press("Tab");
+      await submitWithKey(page, keys.admin.key);
+      assert.match(await page.getByRole("alert").textContent(), refusal);
+      await context.close();
+      assert.deepEqual(decoy.seen, [], "the other host received no request at all");
+    } finally {
+      await decoy.close();
+    }
+  });
+
+  test("the key stays with the API it was entered for, among the trusted ones", async () => {
+    const other = await decoyApi();
+    trusted = [worker.base, other.base, "http://api.example.com"];
     try {
       const { page, context } = await openPage(pageOrigin, DAY);
       await submitWithKey(page, keys.admin.key);
       await tableRows(page);
-      // Same tab, a link that points the page at another host.
-      await page.goto(`${pageOrigin}/admin/?api=${encodeURIComponent(decoyBase)}&${DAY}`);
+      // Same tab, a link (only the fragment changes) that points the page at the other trusted API.
+      await page.goto(`${pageOrigin}/admin/#api=${encodeURIComponent(other.base)}&${DAY}`);
       await page.waitForLoadState("networkidle");
       assert.equal(await page.getByLabel("API key").inputValue(), "", "the key field is empty for another API");
-      assert.match(await page.locator("#key-target").textContent(), new RegExp(`sent only to ${decoyBase}`));
+      assert.match(await page.locator("#key-target").textContent(), new RegExp(`sent only to ${escape(other.base)}`));
       assert.equal(await page.locator("#results").isHidden(), true);
       // Editing the API field in place does not carry the key along either.
-      await page.goto(`${pageOrigin}/admin/?api=${encodeURIComponent(worker.base)}&${DAY}`);
+      await page.goto(`${pageOrigin}/admin/#api=${encodeURIComponent(worker.base)}&${DAY}`);
+      await page.reload();
       assert.equal(await page.getByLabel("API key").inputValue(), keys.admin.key, "the key comes back for its own API");
-      await page.getByLabel("API base URL").fill(decoyBase);
+      await page.getByLabel("API base URL").fill(other.base);
       await page.getByLabel("API base URL").press("Tab");
       assert.equal(await page.getByLabel("API key").inputValue(), "");
       await page.getByRole("button", { name: "Show calls" }).click();
       assert.match(await page.getByRole("alert").textContent(), /^Enter an API key first\.$/);
-      assert.deepEqual(seen, [], "the other host received no request at all");
+      // Plain http is for localhost and 127.0.0.1 only, even for an origin on the list.
+      await page.getByLabel("API base URL").fill("http://api.example.com");
+      await page.getByLabel("API base URL").press("Tab");
+      await submitWithKey(page, keys.admin.key);
+      assert.match(await page.getByRole("alert").textContent(), /^This page sends nothing to http:\/\/api\.example\.com/);
+      assert.deepEqual(other.seen, [], "the other host received no request at all");
       await context.close();
     } finally {
-      await new Promise((resolve) => decoy.close(resolve));
+      trusted = [worker.base];
+      await other.close();
     }
   });
 
@@ -176,6 +244,16 @@ describe("the admin page, cross-origin", () => {
     ];
     assert.deepEqual(csv.trimEnd().split("\r\n"), expected);
     assert.match(download.suggestedFilename(), /^calls-by-phone-number_2025-01-10T00-00-00\.000Z_2025-01-11T00-00-00\.000Z\.csv$/);
+    await context.close();
+  });
+
+  test("the CSV keeps a spreadsheet from reading a cell as a formula; a + and digits stay a number", async () => {
+    const { page, context } = await openPage(pageOrigin, ODD_DAY);
+    await submitWithKey(page, keys.admin.key);
+    await tableRows(page);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+    const labels = (await readFile(await download.path(), "utf8")).trimEnd().split("\r\n").slice(1).map((line) => line.split(",")[0]);
+    assert.deepEqual(labels, ["'+1 (555) 0100", "'=HYPERLINK(1)", "'-1", "'@SUM(1)", "+12025550100"]);
     await context.close();
   });
 
