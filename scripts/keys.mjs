@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // Manage API keys (local KV by default, the deployed namespace with --remote).
 //
-//   node scripts/keys.mjs create --role super_admin --label "ops laptop" [--expires-at 2027-01-01T00:00:00Z]
+//   node scripts/keys.mjs create --role super_admin --label "ops laptop" [--expires-at 2027-01-01T00:00:00Z | --no-expiry]
 //   node scripts/keys.mjs list
 //   node scripts/keys.mjs revoke <fingerprint>
 //
 // Options: --remote (the deployed KV namespace), --persist-to DIR (local state, default .wrangler/state),
 // --json (machine-readable output), --replace (create: first delete keys with the same label).
+// A key expires 90 days after its creation unless --expires-at or --no-expiry says otherwise; `list` marks
+// keys that have expired or expire within 7 days.
 import { parseArgs } from "node:util";
 import { withBindings } from "./lib/bindings.mjs";
-import { createKey, deleteKeysLabelled, listKeys, revokeKey, status } from "./lib/apikeys.mjs";
+import { createKey, DEFAULT_LIFETIME_DAYS, deleteKeysLabelled, listKeys, revokeKey, status } from "./lib/apikeys.mjs";
 
 const USAGE = `usage:
-  keys create --role <role> [--label <text>] [--expires-at <RFC 3339>] [--replace]
+  keys create --role <role> [--label <text>] [--expires-at <RFC 3339> | --no-expiry] [--replace]
+      (a key expires ${DEFAULT_LIFETIME_DAYS} days after creation unless --expires-at or --no-expiry says otherwise)
   keys list
   keys revoke <fingerprint>
 options: --remote | --persist-to <dir>, --json`;
@@ -30,6 +33,7 @@ try {
       role: { type: "string" },
       label: { type: "string", default: "" },
       "expires-at": { type: "string" },
+      "no-expiry": { type: "boolean", default: false },
       replace: { type: "boolean", default: false },
       remote: { type: "boolean", default: false },
       "persist-to": { type: "string" },
@@ -58,12 +62,15 @@ try {
         // --replace deletes the keys with this label: never all the unlabelled ones by accident.
         if (opts.replace && !opts.label) throw new Error("--replace needs --label (it replaces the keys with that label)");
         const replaced = opts.replace ? await deleteKeysLabelled(kv, opts.label) : 0;
-        const created = await createKey(kv, { role: opts.role, label: opts.label, expiresAt: opts["expires-at"] ?? null });
+        if (opts["no-expiry"] && opts["expires-at"] !== undefined) throw new Error("give --expires-at or --no-expiry, not both");
+        const expiresAt = opts["no-expiry"] ? null : opts["expires-at"]; // undefined: the default lifetime
+        const created = await createKey(kv, { role: opts.role, label: opts.label, expiresAt });
         if (opts.json) {
           console.log(JSON.stringify({ key: created.key, fingerprint: created.fingerprint, ...created.record }));
         } else {
           if (replaced) console.error(`Deleted ${replaced} earlier key(s) labelled "${opts.label}".`);
-          console.error(`Created a ${created.record.role} key in ${where}, fingerprint ${created.fingerprint}.`);
+          const expiry = created.record.expires_at ? `expires ${created.record.expires_at}` : "never expires";
+          console.error(`Created a ${created.record.role} key in ${where}, fingerprint ${created.fingerprint}; it ${expiry}.`);
           console.error("This is the only time the key is shown; store it now:");
           console.log(created.key);
         }

@@ -6,6 +6,11 @@ import { createHash, randomBytes } from "node:crypto";
 import { parseRfc3339 } from "./records.mjs";
 
 export const KEY_PREFIX = "cak_";
+/** A key expires this long after its creation unless told otherwise (an explicit date, or none at all). */
+export const DEFAULT_LIFETIME_DAYS = 90;
+/** `list` marks keys that expire within this many days. */
+export const EXPIRING_SOON_DAYS = 7;
+const DAY_MS = 86_400_000;
 export const FINGERPRINT_LENGTH = 12;
 const NAME_PREFIX = "sha256:";
 
@@ -34,8 +39,12 @@ async function put(kv, hashHex, record) {
   await kv.put(NAME_PREFIX + hashHex, JSON.stringify(record), { metadata: record });
 }
 
-/** Creates a key; returns { key, fingerprint, record }. The raw key exists only in the return value. */
-export async function createKey(kv, { role, label = "", expiresAt = null, revoked = false, now = new Date() }) {
+/**
+ * Creates a key; returns { key, fingerprint, record }. The raw key exists only in the return value.
+ * `expiresAt`: an RFC 3339 datetime, `null` for a key that never expires, or left out for the default
+ * lifetime ({@link DEFAULT_LIFETIME_DAYS} days).
+ */
+export async function createKey(kv, { role, label = "", expiresAt, revoked = false, now = new Date() }) {
   if (!role || !/^[a-z_]+$/.test(role)) throw new Error("role must be lowercase letters and underscores, e.g. super_admin");
   const key = generateKey();
   const hash = sha256Hex(key);
@@ -43,7 +52,12 @@ export async function createKey(kv, { role, label = "", expiresAt = null, revoke
     role,
     label,
     created_at: now.toISOString(),
-    expires_at: expiresAt === null ? null : parseInstant(expiresAt, "--expires-at"),
+    expires_at:
+      expiresAt === null
+        ? null
+        : expiresAt === undefined
+          ? new Date(now.getTime() + DEFAULT_LIFETIME_DAYS * DAY_MS).toISOString()
+          : parseInstant(expiresAt, "--expires-at"),
     revoked,
   };
   await put(kv, hash, record);
@@ -99,8 +113,11 @@ export async function deleteKeysLabelled(kv, label) {
   return doomed.length;
 }
 
+/** revoked, expired, expiring soon (within EXPIRING_SOON_DAYS days) or active. */
 export function status(record, now = Date.now()) {
   if (record.revoked === true) return "revoked";
-  if (record.expires_at && Date.parse(record.expires_at) <= now) return "expired";
+  const expiry = record.expires_at ? Date.parse(record.expires_at) : Infinity;
+  if (expiry <= now) return "expired";
+  if (expiry - now <= EXPIRING_SOON_DAYS * DAY_MS) return "expiring soon";
   return "active";
 }
