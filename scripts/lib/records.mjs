@@ -86,6 +86,35 @@ function text(raw, name, { required }) {
   return raw;
 }
 
+// user_email: the endpoint's rule (src/email.rs), so that every user the loader stores can be filtered by.
+// Both are checked against tests/vectors/user-emails.json.
+const WHITE_SPACE = "\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"; // Unicode White_Space
+const TRIM = new RegExp(`^[${WHITE_SPACE}]+|[${WHITE_SPACE}]+$`, "gu");
+const FORBIDDEN = new RegExp(
+  `[${WHITE_SPACE}\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff"(),:;<>@[\\\\\\]]`,
+  "u",
+);
+
+/**
+ * The address a user_email value names: surrounding White_Space trimmed; exactly one @ with text on both sides;
+ * at most 64 bytes before it and 254 in all (UTF-8); no White_Space, control, invisible formatting or quoting
+ * (`"(),:;<>[\]`) character. `""` for a blank value (no email); null for text the endpoint could never match.
+ */
+export function userEmail(text) {
+  const email = text.replace(TRIM, "");
+  if (email === "") return "";
+  const at = email.indexOf("@");
+  const [local, domain] = [email.slice(0, at), email.slice(at + 1)];
+  const valid =
+    at > 0 &&
+    domain !== "" &&
+    Buffer.byteLength(local) <= 64 &&
+    Buffer.byteLength(email) <= 254 &&
+    !FORBIDDEN.test(local) &&
+    !FORBIDDEN.test(domain);
+  return valid ? email : null;
+}
+
 /** Epoch milliseconds of an RFC 3339 datetime with `Z` or a numeric offset (never the machine's local
  * time), or NaN for anything else. */
 export function parseRfc3339(text) {
@@ -114,12 +143,13 @@ function duration(raw) {
 
 /** Checks one record (an object of field values) and returns it normalized. */
 export function normalize(fields) {
-  const email = text(fields.user_email, "user_email", { required: false });
-  if (email !== null && !/^[^@\s]+@[^@\s]+$/.test(email.trim())) throw new RecordError("user_email is not an email address");
+  const raw = text(fields.user_email, "user_email", { required: false });
+  const email = raw === null ? "" : userEmail(raw);
+  if (email === null) throw new RecordError("user_email is not an email address");
   return {
     id: text(fields.id, "id", { required: true }),
     user_id: text(fields.user_id, "user_id", { required: true }),
-    user_email: email === null ? null : email.trim(),
+    user_email: email === "" ? null : email,
     platform: text(fields.platform, "platform", { required: true }),
     platform_number: text(fields.platform_number, "platform_number", { required: false }),
     started_at: startedAt(fields.started_at),

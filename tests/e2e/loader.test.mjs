@@ -1,10 +1,10 @@
 // scripts/load.mjs against real local D1: idempotent reloads, bad lines, atomic batches, CSV and NDJSON.
 import assert from "node:assert/strict";
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ROOT, withBindings } from "../../scripts/lib/bindings.mjs";
-import { migrate, newStateDir, runExit } from "../../scripts/lib/local-worker.mjs";
+import { ENDPOINT, migrate, newStateDir, request, runExit, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
 
 let state;
 before(async () => {
@@ -126,4 +126,37 @@ test("long loads report progress", async () => {
   assert.match(result.stderr, /^loaded 3,000 \/ 3,000 records \(100%\), [\d,]+ records\/s$/m);
   assert.match(result.stderr, /3000 records in 6 batch\(es\)/);
   assert.equal(await count("id LIKE 'p-%'"), 3000);
+});
+
+test("every email the loader accepts finds its user at the endpoint", async () => {
+  const vectors = JSON.parse(await readFile(join(ROOT, "tests", "vectors", "user-emails.json"), "utf8"));
+  // One user per address (users.email is unique case-insensitively for ASCII letters), each with one call.
+  const users = new Map();
+  for (const { input, email } of vectors.accepted) {
+    const key = email.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    if (!users.has(key)) users.set(key, { input, email, id: `vector-${users.size}` });
+  }
+  const records = [...users.values()].map((user, i) => ({
+    id: `vector-call-${i}`,
+    user_id: user.id,
+    user_email: user.input, // as another service would hand it over: untrimmed, odd spaces and all
+    platform: "sip",
+    platform_number: `+1555000${String(i).padStart(4, "0")}`,
+    started_at: Date.UTC(2025, 0, 1) + i,
+    duration_seconds: 60,
+  }));
+  const worker = await startLocalWorker({ records, keys: { admin: { role: "super_admin" } } });
+  try {
+    for (const { input, email } of vectors.accepted) {
+      const user = users.get(email.replace(/[A-Z]/g, (c) => c.toLowerCase()));
+      const query = `start_date=2025-01-01&end_date=2025-01-01&user_email=${encodeURIComponent(input)}`;
+      const { status, body } = await request(worker.base, `${ENDPOINT}?${query}`, { key: worker.keys.admin.key });
+      assert.equal(status, 200, `${JSON.stringify(input)}: ${JSON.stringify(body)}`);
+      assert.equal(body.data.user_email, email);
+      const index = [...users.values()].indexOf(user);
+      assert.deepEqual(body.data.phone_numbers.map((r) => [r.phone_number, r.total_calls]), [[`+1555000${String(index).padStart(4, "0")}`, 1]], JSON.stringify(input));
+    }
+  } finally {
+    await worker.stop();
+  }
 });

@@ -1,7 +1,10 @@
 // The loader's line parsing and checks (scripts/lib/records.mjs), without D1.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { csvHeader, lineParser, normalize, RecordError, splitCsvLine } from "../../scripts/lib/records.mjs";
+
+const VECTORS = JSON.parse(readFileSync(new URL("../vectors/user-emails.json", import.meta.url), "utf8"));
 
 test("splits CSV lines with RFC 4180 quoting", () => {
   assert.deepEqual(splitCsvLine("a,b,,d"), ["a", "b", "", "d"]);
@@ -74,4 +77,19 @@ test("CSV lines follow their header", () => {
   assert.equal(parse("id,user_id,platform,platform_number,started_at"), null);
   assert.equal(parse('c1,u1,sip,"+1 555",0').platform_number, "+1 555");
   assert.throws(() => parse("c1,u1,sip,0"), /4 fields where the header has 5/);
+});
+
+test("user_email: the loader accepts exactly what the endpoint can match (the shared vectors)", () => {
+  const base = { id: "c1", user_id: "u1", platform: "sip", started_at: "1" };
+  assert.ok(VECTORS.accepted.length >= 15 && VECTORS.refused.length >= 30);
+  for (const { input, email } of VECTORS.accepted) {
+    assert.equal(normalize({ ...base, user_email: input }).user_email, email, JSON.stringify(input));
+  }
+  for (const input of VECTORS.refused) {
+    if (input.trim() === "") {
+      assert.equal(normalize({ ...base, user_email: input }).user_email, null, "blank: no email, as at the endpoint");
+      continue;
+    }
+    assert.throws(() => normalize({ ...base, user_email: input }), (e) => e instanceof RecordError && e.message === "user_email is not an email address", JSON.stringify(input));
+  }
 });
