@@ -5,21 +5,13 @@
 //
 //   node bench/buckets.mjs [--buckets 20000] [--repeat 5]
 import { parseArgs } from "node:util";
+import { distinctNumberCalls } from "../scripts/lib/generate.mjs";
 import { ENDPOINT, request, startLocalWorker } from "../scripts/lib/local-worker.mjs";
 import { BENCH_LIMITS, fmt, log, machine } from "./lib.mjs";
 
 const { values } = parseArgs({ options: { buckets: { type: "string", default: "20000" }, repeat: { type: "string", default: "5" } } });
 const buckets = Number(values.buckets);
-const day = Date.UTC(2025, 5, 1);
-const records = Array.from({ length: buckets }, (_, i) => ({
-  id: `many-${i}`,
-  user_id: "u-many",
-  user_email: "many@example.com",
-  platform: "sip",
-  platform_number: `+4470${String(i).padStart(8, "0")}`,
-  started_at: day + Math.floor((i * 86_400_000) / buckets),
-  duration_seconds: 1 + (i % 600),
-}));
+const records = distinctNumberCalls(buckets, Date.UTC(2025, 5, 1));
 
 log(`loading ${buckets.toLocaleString("en")} calls, one per number`);
 const worker = await startLocalWorker({ records, keys: { admin: { role: "super_admin" } }, vars: { DIAGNOSTICS: "on" }, limits: BENCH_LIMITS });

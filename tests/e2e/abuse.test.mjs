@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ROOT } from "../../scripts/lib/bindings.mjs";
-import { ENDPOINT, request, startLocalWorker, startWorker, newStateDir } from "../../scripts/lib/local-worker.mjs";
+import { distinctNumberCalls } from "../../scripts/lib/generate.mjs";
+import { ENDPOINT, newStateDir, request, startLocalWorker, startWorker } from "../../scripts/lib/local-worker.mjs";
 import * as fx from "./fixtures.mjs";
 
 const ORIGIN = "https://admin.example.com";
@@ -154,16 +155,7 @@ describe("origins", () => {
 describe("many buckets", () => {
   test("a range holding 20,000 distinct numbers answers every one of them", async () => {
     const count = 20_000;
-    const day = Date.UTC(2025, 5, 1);
-    const records = Array.from({ length: count }, (_, i) => ({
-      id: `many-${i}`,
-      user_id: "u-many",
-      user_email: "many@example.com",
-      platform: "sip",
-      platform_number: `+4470${String(i).padStart(8, "0")}`,
-      started_at: day + i * 4000,
-      duration_seconds: 1 + (i % 600),
-    }));
+    const records = distinctNumberCalls(count, Date.UTC(2025, 5, 1));
     const big = await startLocalWorker({ records, keys: { admin: { role: "super_admin" } } });
     try {
       const response = await request(big.base, `${ENDPOINT}?start_date=2025-06-01&end_date=2025-06-01`, { key: big.keys.admin.key });

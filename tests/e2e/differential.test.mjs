@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { withBindings } from "../../scripts/lib/bindings.mjs";
+import { generateCall, prng } from "../../scripts/lib/generate.mjs";
 import { ENDPOINT, request, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
 
 const SEED = Number(process.env.DIFF_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -16,24 +17,14 @@ const H = 3_600_000;
 const D = 24 * H;
 const BASE = Date.UTC(2025, 10, 20); // the data spans 2025-11-20 .. 2026-03-20: month and year boundaries
 
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(SEED);
-const int = (n) => Math.floor(random() * n);
-const pick = (items) => items[int(items.length)];
-const chance = (p) => random() < p;
+const { int, pick, chance } = random;
 
 const USERS = Array.from({ length: 12 }, (_, i) => ({ id: `d-user-${i}`, email: `user${i}@diff.example` }));
 const NUMBERS = ["+911111111111", "+912222222222", "+14155550100", "+442000000000", "+61300000000", "+8100000000"];
 const WEB = ["web", "WEB", " Web ", "web\t"];
 const TELEPHONY = ["sip", "pstn", "whatsapp", "SIP", "webhook", "web-sip"];
+const MISSING = [null, "", "   ", "\t", "\r\n"];
 
 // Boundaries around which starts cluster: hours, days and months (UTC) in the data's span.
 function boundary() {
@@ -49,31 +40,31 @@ function startedAt() {
   return BASE + int(120 * D);
 }
 
-function number(isWeb) {
-  if (!isWeb && chance(0.15)) return pick([null, "", "   ", "\t", "\r\n"]);
-  const n = pick(NUMBERS);
-  return chance(0.2) ? pick([` ${n}`, `${n} `, `\t${n}\n`]) : n;
-}
+/** A number as other services write them: sometimes with stray whitespace around it. */
+const spell = (n) => (chance(0.2) ? pick([` ${n}`, `${n} `, `\t${n}\n`]) : n);
+const number = () => (chance(0.15) ? pick(MISSING) : spell(pick(NUMBERS)));
 
 function duration() {
   const ms = chance(0.1) ? 0 : chance(0.3) ? int(3600) * 1000 : int(7_200_000);
   return ms / 1000; // whole milliseconds, so the oracle's sum is exact
 }
 
+const PROFILE = {
+  users: USERS,
+  numbers: NUMBERS.map((n) => [n, 1]),
+  numberSpelling: spell,
+  web: 0.15,
+  unknown: 0.85 * 0.15,
+  webPlatforms: WEB,
+  webNumbers: [...NUMBERS, null], // a web session's number does not matter
+  telephonyPlatforms: TELEPHONY,
+  unknownNumbers: MISSING,
+  startedAt,
+  duration,
+};
+
 let serial = 0;
-function newCall() {
-  const isWeb = chance(0.15);
-  const user = pick(USERS);
-  return {
-    id: `d-call-${serial++}`,
-    user_id: user.id,
-    user_email: user.email,
-    platform: isWeb ? pick(WEB) : pick(TELEPHONY),
-    platform_number: number(isWeb),
-    started_at: startedAt(),
-    duration_seconds: duration(),
-  };
-}
+const newCall = () => generateCall(random, `d-call-${serial++}`, PROFILE);
 
 // ---- the oracle: the endpoint's rules, written again from the spec ----
 const WS = /^[ \t\r\n]+|[ \t\r\n]+$/g;
@@ -195,7 +186,7 @@ function mutations(db) {
       call.duration_seconds = duration();
       statements.push(db.prepare("UPDATE calls SET duration_seconds = ?1 WHERE id = ?2").bind(call.duration_seconds, id));
     } else if (kind === 1) {
-      call.platform_number = number(false);
+      call.platform_number = number();
       statements.push(db.prepare("UPDATE calls SET platform_number = ?1 WHERE id = ?2").bind(call.platform_number, id));
     } else if (kind === 2) {
       call.platform = chance(0.5) ? pick(WEB) : pick(TELEPHONY);
