@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# README's second command: every test. Host unit tests of the pure Rust modules, unit tests of the
-# tools, end-to-end tests of the built worker in wrangler dev with real local D1 and KV, and browser tests
-# of the admin page in headless Chromium.
+# README's second command: every test. Host unit tests of the pure Rust modules, a dry-run deploy, unit tests
+# of the tools, end-to-end tests of the built worker in wrangler dev with real local D1 and KV, and browser
+# tests of the admin page in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false
@@ -11,4 +11,7 @@ bash scripts/toolchain.sh --test
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
 cargo test --locked
 bash scripts/build.sh
+# What `wrangler deploy` would upload, checked and bundled offline: a configuration or bundle that could not
+# deploy fails here. It prints the upload size (README, Deploy).
+npx wrangler deploy --dry-run --outdir target/deploy-dry-run
 node --test --test-concurrency=1 tests/*/*.test.mjs
