@@ -6,9 +6,8 @@
 
 use std::fmt;
 
-use serde::Deserialize;
-
 use crate::timestamp::Timestamp;
+use crate::zone::TimeZone;
 
 pub const REQUIRED_ROLE: &str = "super_admin";
 
@@ -118,20 +117,210 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[derive(Debug, Deserialize)]
+/// The fields of a key record that decide on a key.
+#[derive(Debug, Default, PartialEq, Eq)]
 struct KeyRecord {
-    role: String,
-    #[serde(default)]
+    role: Option<String>,
     expires_at: Option<String>,
-    #[serde(default)]
     revoked: Option<bool>,
+}
+
+impl KeyRecord {
+    /// Reads the record's JSON object: `role` a string (required), `expires_at` a string or null,
+    /// `revoked` a boolean or null; other fields (label, created_at...) are skipped whatever they hold. A
+    /// small reader for this one flat object, instead of a general JSON deserializer in the wasm.
+    fn parse(text: &str) -> Result<Self, String> {
+        let mut json = Json { bytes: text.as_bytes(), at: 0 };
+        let mut record = KeyRecord::default();
+        json.expect(b'{')?;
+        if !json.eat(b'}') {
+            loop {
+                let name = json.string()?;
+                json.expect(b':')?;
+                let value = json.value(0)?;
+                let slot_taken = match (name.as_str(), value) {
+                    ("role", Value::Str(role)) => record.role.replace(role).is_some(),
+                    ("expires_at", Value::Str(at)) => record.expires_at.replace(at).is_some(),
+                    ("revoked", Value::Bool(revoked)) => record.revoked.replace(revoked).is_some(),
+                    ("expires_at" | "revoked", Value::Null) => false,
+                    ("role" | "expires_at" | "revoked", _) => {
+                        return Err(format!("field {name} has the wrong type"))
+                    }
+                    _ => false,
+                };
+                if slot_taken {
+                    return Err(format!("field {name} is given twice"));
+                }
+                if json.eat(b'}') {
+                    break;
+                }
+                json.expect(b',')?;
+            }
+        }
+        json.skip_whitespace();
+        if json.at != json.bytes.len() {
+            return Err("text after the object".into());
+        }
+        if record.role.is_none() {
+            return Err("no role".into());
+        }
+        Ok(record)
+    }
+}
+
+/// A JSON value as the key record reader needs it.
+enum Value {
+    Str(String),
+    Bool(bool),
+    Null,
+    /// A number, object or array: checked, then skipped.
+    Other,
+}
+
+/// A cursor over JSON text (RFC 8259).
+struct Json<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Json<'_> {
+    fn skip_whitespace(&mut self) {
+        while matches!(self.bytes.get(self.at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        self.skip_whitespace();
+        let found = self.bytes.get(self.at) == Some(&byte);
+        self.at += usize::from(found);
+        found
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), String> {
+        if self.eat(byte) {
+            Ok(())
+        } else {
+            Err(format!("expected '{}' at byte {}", byte as char, self.at))
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> bool {
+        let found = self.bytes[self.at..].starts_with(word.as_bytes());
+        self.at += if found { word.len() } else { 0 };
+        found
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, String> {
+        if depth > 32 {
+            return Err("nested too deep".into());
+        }
+        self.skip_whitespace();
+        match self.bytes.get(self.at) {
+            Some(b'"') => self.string().map(Value::Str),
+            Some(b't') if self.literal("true") => Ok(Value::Bool(true)),
+            Some(b'f') if self.literal("false") => Ok(Value::Bool(false)),
+            Some(b'n') if self.literal("null") => Ok(Value::Null),
+            Some(b'{' | b'[') => {
+                let close = if self.bytes[self.at] == b'{' { b'}' } else { b']' };
+                self.at += 1;
+                if !self.eat(close) {
+                    loop {
+                        if close == b'}' {
+                            self.string()?;
+                            self.expect(b':')?;
+                        }
+                        self.value(depth + 1)?;
+                        if self.eat(close) {
+                            break;
+                        }
+                        self.expect(b',')?;
+                    }
+                }
+                Ok(Value::Other)
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+                self.literal("-");
+                if !self.literal("0") && self.digits() == 0 {
+                    return Err("bad number".into());
+                }
+                if self.literal(".") && self.digits() == 0 {
+                    return Err("bad number".into());
+                }
+                if (self.literal("e") || self.literal("E")) && {
+                    let _ = self.literal("+") || self.literal("-");
+                    self.digits() == 0
+                } {
+                    return Err("bad number".into());
+                }
+                Ok(Value::Other)
+            }
+            _ => Err(format!("expected a value at byte {}", self.at)),
+        }
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        self.expect(b'"')?;
+        let mut out = String::new();
+        loop {
+            let rest = &self.bytes[self.at..];
+            let plain = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            let Some(end) = plain else {
+                return Err("unterminated string".into());
+            };
+            out.push_str(std::str::from_utf8(&rest[..end]).map_err(|_| "not UTF-8")?);
+            self.at += end + 1;
+            match rest[end] {
+                b'"' => return Ok(out),
+                b'\\' => {
+                    let escape = self.bytes.get(self.at).copied().ok_or("unterminated string")?;
+                    self.at += 1;
+                    match escape {
+                        b'"' | b'\\' | b'/' => out.push(escape as char),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let high = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&high) && self.literal("\\u") {
+                                let low = self.hex4()?;
+                                0x10000 + ((high - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3FF)
+                            } else {
+                                high
+                            };
+                            out.push(char::from_u32(code).ok_or("a lone surrogate")?);
+                        }
+                        _ => return Err("bad escape".into()),
+                    }
+                }
+                _ => return Err("a control character in a string".into()),
+            }
+        }
+    }
+
+    /// Skips ASCII digits; how many.
+    fn digits(&mut self) -> usize {
+        let count = self.bytes[self.at..].iter().take_while(|b| b.is_ascii_digit()).count();
+        self.at += count;
+        count
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let digits = self.bytes.get(self.at..self.at + 4).ok_or("short \\u escape")?;
+        self.at += 4;
+        let text = std::str::from_utf8(digits).map_err(|_| "bad \\u escape")?;
+        u32::from_str_radix(text, 16).map_err(|_| "bad \\u escape".into())
+    }
 }
 
 /// Decides on a key from its KV entry (`None`: no such key) at `now_millis`.
 pub fn authorize(entry: Option<&str>, now_millis: i64) -> Result<(), AuthError> {
     let entry = entry.ok_or(AuthError::UnknownKey)?;
-    let record: KeyRecord = serde_json::from_str(entry)
-        .map_err(|e| AuthError::UnreadableRecord(format!("key record is not valid JSON: {e}")))?;
+    let record = KeyRecord::parse(entry)
+        .map_err(|e| AuthError::UnreadableRecord(format!("key record is not valid: {e}")))?;
     if record.revoked == Some(true) {
         return Err(AuthError::RevokedKey);
     }
@@ -139,11 +328,11 @@ pub fn authorize(entry: Option<&str>, now_millis: i64) -> Result<(), AuthError> 
         let expiry = Timestamp::parse(expires_at).map_err(|_| {
             AuthError::UnreadableRecord("key record has an unreadable expires_at".into())
         })?;
-        if now_millis >= expiry.start_millis() {
+        if now_millis >= expiry.start_millis(&TimeZone::utc()) {
             return Err(AuthError::ExpiredKey);
         }
     }
-    if record.role == REQUIRED_ROLE {
+    if record.role.as_deref() == Some(REQUIRED_ROLE) {
         Ok(())
     } else {
         Err(AuthError::InsufficientRole)
@@ -266,13 +455,44 @@ mod tests {
     }
 
     #[test]
+    fn reads_records_as_json_whatever_else_they_hold() {
+        let ok = |entry: &str| authorize(Some(entry), NOW);
+        assert_eq!(
+            ok(" { \"label\" : \"a \\\"quoted\\\" \\u00e9\\ud83d\\ude00 label\", \"n\": -1.5e3, \"tags\": [1, {\"x\": [true, null]}], \"role\" : \"super\\u005fadmin\" } "),
+            Ok(())
+        );
+        assert_eq!(ok(r#"{"revoked":false,"role":"super_admin","revoked_at":null,"expires_at":null}"#), Ok(()));
+        assert_eq!(
+            KeyRecord::parse(r#"{"role":"a\/b\n","expires_at":"x"}"#),
+            Ok(KeyRecord { role: Some("a/b\n".into()), expires_at: Some("x".into()), revoked: None })
+        );
+    }
+
+    #[test]
     fn refuses_unreadable_records() {
         for entry in [
             "",
             "super_admin",
             "{}",
+            "[]",
+            "null",
             r#"{"role":1}"#,
+            r#"{"role":null}"#,
             r#"{"role":"super_admin","expires_at":"soon"}"#,
+            r#"{"role":"super_admin","revoked":"yes"}"#,
+            r#"{"role":"super_admin","expires_at":5}"#,
+            r#"{"role":"super_admin","role":"super_admin"}"#,
+            r#"{"role":"super_admin"} x"#,
+            r#"{"role":"super_admin",}"#,
+            r#"{"role":"super_admin" "label":"x"}"#,
+            r#"{"role":"super_admin","label":"a
+b"}"#,
+            r#"{"role":"super_admin","label":"\x"}"#,
+            r#"{"role":"super_admin","label":"\ud800"}"#,
+            r#"{"role":"super_admin","n":1.2.3}"#,
+            r#"{"role":"super_admin","n":tru}"#,
+            r#"{"role":"super_admin""#,
+            &format!("{{\"role\":\"super_admin\",\"x\":{}1{}}}", "[".repeat(40), "]".repeat(40)),
         ] {
             let result = authorize(Some(entry), NOW);
             assert!(

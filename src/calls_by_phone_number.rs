@@ -1,26 +1,36 @@
-//! `GET /admin/analytics/calls/by-phone-number`: its sequence (parameters → SQL → D1 → order and rounding →
-//! envelope), its answer's shape and its message. Access is checked before (`access`, by `app`).
+//! `GET /admin/analytics/calls/by-phone-number`: its sequence (parameters → SQL → D1 → sums, series, order
+//! and rounding → envelope), its answer's shape and its message. Access is checked before (`access`, by
+//! `app`).
+
+use std::collections::HashSet;
 
 use serde::Serialize;
 
 use crate::buckets::{self, PhoneNumberRow};
 use crate::error::ApiError;
 use crate::log::LogFacts;
-use crate::parameters;
+use crate::parameters::{self, ParamError};
 use crate::platform::Platform;
 use crate::response::Reply;
 use crate::selection::Selection;
 use crate::sql;
+use crate::timestamp::format_with_offset;
 
 pub const SUCCESS_MESSAGE: &str = "Calls by phone number fetched successfully";
 
-/// `data` of a successful answer: the rows, and the range and filter that produced them.
+/// The most series points (buckets times periods) one answer holds: about 10 MB of JSON.
+pub const MAX_POINTS: usize = 100_000;
+
+/// `data` of a successful answer: the rows, and the range, filter, zone and interval that produced them.
 #[derive(Debug, Serialize)]
 pub struct Data<'a> {
     pub phone_numbers: Vec<PhoneNumberRow>,
     pub start_date: String,
     pub end_date: String,
     pub user_email: Option<&'a str>,
+    pub timezone: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<&'static str>,
 }
 
 impl<'a> Data<'a> {
@@ -30,6 +40,8 @@ impl<'a> Data<'a> {
             start_date: selection.range.start_rfc3339(),
             end_date: selection.range.end_rfc3339(),
             user_email: selection.user_email.as_ref().map(|email| email.as_str()),
+            timezone: selection.zone.name(),
+            interval: selection.interval.map(|interval| interval.name()),
         }
     }
 }
@@ -41,13 +53,29 @@ pub async fn handle<P: Platform>(
     diagnostics: bool,
     facts: &mut LogFacts,
 ) -> Result<Reply, ApiError> {
-    let selection = parameters::selection(query, platform.now_millis() as i64, diagnostics)?;
-    let answer = platform
-        .bucket_totals(&sql::statement(&selection))
-        .await?;
+    let zones = |name: &str| platform.time_zone(name);
+    let selection = parameters::selection(query, platform.now_millis() as i64, diagnostics, &zones)?;
+    let answer = platform.bucket_totals(&sql::statement(&selection)).await?;
     facts.d1_rows_read += answer.rows_read;
-    let data = Data::new(&selection, buckets::rows(answer.totals));
-    Ok(Reply::success(SUCCESS_MESSAGE, &data))
+    let labels = selection.interval.map(|_| period_starts(&selection));
+    if let Some(labels) = &labels {
+        let buckets: HashSet<&str> = answer.totals.iter().map(|t| t.phone_number.as_str()).collect();
+        let points = buckets.len() * labels.len();
+        if points > MAX_POINTS {
+            return Err(ParamError::TooManyPoints(points).into());
+        }
+    }
+    let rows = buckets::rows(answer.totals, labels.as_deref());
+    Ok(Reply::success(SUCCESS_MESSAGE, &Data::new(&selection, rows)))
+}
+
+/// Each period's first instant, with the zone's offset there.
+fn period_starts(selection: &Selection) -> Vec<String> {
+    selection
+        .periods
+        .iter()
+        .map(|p| format_with_offset(p.start_millis(), selection.zone.offset_at(p.start_millis())))
+        .collect()
 }
 
 #[cfg(test)]
@@ -59,6 +87,7 @@ mod tests {
 
     fn total(phone_number: &str, calls: u64, seconds: u64) -> BucketTotal {
         BucketTotal {
+            period: 0,
             phone_number: phone_number.into(),
             total_calls: calls,
             total_duration_millis: seconds * 1000,
@@ -89,7 +118,7 @@ mod tests {
                 r#"{"phone_number":"+918765432109","total_calls":30,"#,
                 r#""total_duration_minutes":135.0,"total_duration_hours":2.25}],"#,
                 r#""start_date":"2026-10-02T00:00:00.000Z","end_date":"2026-11-01T00:00:00.000Z","#,
-                r#""user_email":"Alice@Example.com"}}"#
+                r#""user_email":"Alice@Example.com","timezone":"UTC"}}"#
             )
         );
         assert_eq!(facts.d1_rows_read, 7);
@@ -97,9 +126,59 @@ mod tests {
         let statements = platform.statements();
         assert_eq!(statements.len(), 1);
         assert_eq!(
-            statements[0].params[0],
+            statements[0].params[1],
             sql::Param::Text("Alice@Example.com".into())
         );
+    }
+
+    #[test]
+    fn a_series_in_a_zone_echoes_both_and_labels_each_period() {
+        let platform = FakePlatform::new().with_totals(vec![
+            BucketTotal { period: 1, phone_number: "+91".into(), total_calls: 2, total_duration_millis: 120_000 },
+            BucketTotal { period: 0, phone_number: "+91".into(), total_calls: 1, total_duration_millis: 60_000 },
+        ]);
+        let query = "start_date=2026-10-30&end_date=2026-10-31&timezone=asia/kolkata&interval=Day";
+        let reply = block_on(handle(&platform, query, false, &mut LogFacts::default())).unwrap();
+        let body: serde_json::Value = serde_json::from_str(reply.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["data"]["timezone"], "Asia/Kolkata");
+        assert_eq!(body["data"]["interval"], "day");
+        assert_eq!(body["data"]["start_date"], "2026-10-29T18:30:00.000Z");
+        assert_eq!(body["data"]["end_date"], "2026-10-31T18:30:00.000Z");
+        let row = &body["data"]["phone_numbers"][0];
+        assert_eq!(row["total_calls"], 3);
+        assert_eq!(
+            row["series"],
+            serde_json::json!([
+                { "start": "2026-10-30T00:00:00+05:30", "total_calls": 1, "total_duration_minutes": 1.0, "total_duration_hours": 0.02 },
+                { "start": "2026-10-31T00:00:00+05:30", "total_calls": 2, "total_duration_minutes": 2.0, "total_duration_hours": 0.03 }
+            ])
+        );
+    }
+
+    #[test]
+    fn the_zone_and_interval_are_checked_before_the_database() {
+        let platform = FakePlatform::new();
+        let mut facts = LogFacts::default();
+        for (query, error) in [
+            ("timezone=Mars/Olympus", ParamError::UnknownTimeZone),
+            ("timezone=%2B05:30", ParamError::UnknownTimeZone),
+            ("interval=fortnight", ParamError::InvalidInterval),
+            ("start_date=2026-01-01&end_date=2026-03-01&interval=hour", ParamError::TooManyPeriods(crate::periods::Interval::Hour)),
+        ] {
+            assert_eq!(block_on(handle(&platform, query, false, &mut facts)), Err(ApiError::BadRequest(error)), "{query}");
+        }
+        assert!(platform.statements().is_empty());
+    }
+
+    #[test]
+    fn a_series_too_big_to_answer_is_refused() {
+        let totals = (0..101)
+            .map(|i| BucketTotal { period: 0, phone_number: format!("+{i}"), total_calls: 1, total_duration_millis: 1 })
+            .collect();
+        let platform = FakePlatform::new().with_totals(totals);
+        let query = "start_date=2026-01-01&end_date=2026-02-11T16:00:00&interval=hour"; // 1,000 hours, 101 numbers
+        let result = block_on(handle(&platform, query, false, &mut LogFacts::default()));
+        assert_eq!(result, Err(ApiError::BadRequest(ParamError::TooManyPoints(101_000))));
     }
 
     #[test]

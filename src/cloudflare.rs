@@ -3,6 +3,8 @@
 //! static assets.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use js_sys::{futures::JsFuture, Array, ArrayBuffer, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -14,6 +16,7 @@ use crate::keycache::RecordCache;
 use crate::limits::Limit;
 use crate::platform::{KeyLookup, Platform, QueryAnswer};
 use crate::sql::{Param, Statement};
+use crate::zone::{parse_gmt_offset, Offsets, TimeZone};
 
 /// KV caches a key's record at the edge for this long (its floor). With the isolate's own cache
 /// (`keycache::TTL_MILLIS`, 10 s), a revocation takes effect within about 40 s, plus KV's propagation.
@@ -21,7 +24,14 @@ pub const KV_CACHE_TTL_SECONDS: u32 = 30;
 
 thread_local! {
     static RECORDS: RefCell<RecordCache> = RefCell::new(RecordCache::default());
+    /// The zones asked for in this isolate, by the name as given (lowercased): the runtime's formatter for
+    /// each, with its offsets remembered. `None`: the runtime knows no such zone.
+    static ZONES: RefCell<HashMap<String, Option<TimeZone>>> = RefCell::new(HashMap::new());
 }
+
+/// At most this many zones (and offsets per zone) are remembered; then the memory starts afresh.
+const ZONE_MEMORY: usize = 64;
+const OFFSET_MEMORY: usize = 20_000;
 
 // The bindings' JavaScript APIs, called directly: workers-rs's wrappers would bring serde's deserializers
 // (and float formatting for their error messages) into the wasm for the three fields read here.
@@ -32,6 +42,10 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
     pub fn random_uuid() -> String;
+
+    /// JavaScript's `String(value)`.
+    #[wasm_bindgen(js_name = String)]
+    fn js_string(value: &JsValue) -> String;
 
     /// A Rate Limiting binding (`[[ratelimits]]`).
     type RateLimitBinding;
@@ -55,6 +69,16 @@ extern "C" {
     fn bind(this: &D1Statement, values: &Array) -> Result<D1Statement, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn all(this: &D1Statement) -> Result<Promise, JsValue>;
+
+    /// `Intl.DateTimeFormat`: the runtime's time zone data.
+    #[wasm_bindgen(js_namespace = Intl, js_name = DateTimeFormat)]
+    type DateTimeFormat;
+    #[wasm_bindgen(constructor, catch, js_namespace = Intl, js_class = "DateTimeFormat")]
+    fn new(locale: &str, options: &Object) -> Result<DateTimeFormat, JsValue>;
+    #[wasm_bindgen(method)]
+    fn format(this: &DateTimeFormat, epoch_millis: f64) -> String;
+    #[wasm_bindgen(method, js_name = resolvedOptions)]
+    fn resolved_options(this: &DateTimeFormat) -> Object;
 
     /// A service binding (the static assets).
     type Fetcher;
@@ -93,7 +117,7 @@ fn js_failure(context: &'static str) -> impl Fn(JsValue) -> ApiError {
             Reflect::get(value, &"message".into())
                 .ok()
                 .and_then(|m| m.as_string())
-                .unwrap_or_else(|| format!("{value:?}"))
+                .unwrap_or_else(|| js_string(value))
         };
         let mut detail = text(&error);
         if let Ok(cause) = Reflect::get(&error, &"cause".into()) {
@@ -187,6 +211,7 @@ impl Platform for Cloudflare {
             .map(|row| {
                 let bucket = Reflect::get(&row, &"bucket".into()).ok()?.as_string()?;
                 Some(BucketTotal {
+                    period: usize::try_from(number(&row, "p")?).ok()?,
                     phone_number: bucket,
                     total_calls: number(&row, "calls")?,
                     total_duration_millis: number(&row, "duration_ms")?,
@@ -212,6 +237,22 @@ impl Platform for Cloudflare {
             .ok_or_else(|| ApiError::Internal(format!("static asset {path} is not text")))
     }
 
+    fn time_zone(&self, name: &str) -> Option<TimeZone> {
+        let key = name.to_ascii_lowercase();
+        if let Some(known) = ZONES.with(|zones| zones.borrow().get(&key).cloned()) {
+            return known;
+        }
+        let zone = intl_zone(name);
+        ZONES.with(|zones| {
+            let mut zones = zones.borrow_mut();
+            if zones.len() >= ZONE_MEMORY {
+                zones.clear();
+            }
+            zones.insert(key, zone.clone());
+        });
+        zone
+    }
+
     fn wasm_memory_bytes(&self) -> u64 {
         core::arch::wasm32::memory_size::<0>() as u64 * 65_536
     }
@@ -226,4 +267,44 @@ fn js_params(params: &[Param]) -> Array {
             Param::Text(text) => JsValue::from_str(text),
         })
         .collect()
+}
+
+/// The zone the runtime's `Intl` knows by `name`, with its offsets read from `Intl` as they are needed.
+fn intl_zone(name: &str) -> Option<TimeZone> {
+    let options = Object::new();
+    let _ = Reflect::set(&options, &"timeZone".into(), &name.into());
+    let _ = Reflect::set(&options, &"timeZoneName".into(), &"longOffset".into());
+    let formatter = DateTimeFormat::new("en-US", &options).ok()?;
+    let canonical = Reflect::get(&formatter.resolved_options(), &"timeZone".into())
+        .ok()?
+        .as_string()?;
+    let zone = TimeZone::new(
+        &canonical,
+        Rc::new(IntlOffsets {
+            formatter,
+            memory: RefCell::new(HashMap::new()),
+        }),
+    );
+    Some(if zone.is_utc() { TimeZone::utc() } else { zone })
+}
+
+/// A zone's offsets as `Intl` formats them (`…, GMT+05:30`), remembered per instant.
+struct IntlOffsets {
+    formatter: DateTimeFormat,
+    memory: RefCell<HashMap<i64, i64>>,
+}
+
+impl Offsets for IntlOffsets {
+    fn offset_millis(&self, utc_millis: i64) -> i64 {
+        if let Some(offset) = self.memory.borrow().get(&utc_millis) {
+            return *offset;
+        }
+        let offset = parse_gmt_offset(&self.formatter.format(utc_millis as f64));
+        let mut memory = self.memory.borrow_mut();
+        if memory.len() >= OFFSET_MEMORY {
+            memory.clear();
+        }
+        memory.insert(utc_millis, offset);
+        offset
+    }
 }

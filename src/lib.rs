@@ -29,7 +29,9 @@ pub mod response;
 pub mod routing;
 pub mod selection;
 pub mod sql;
+pub mod periods;
 pub mod timestamp;
+pub mod zone;
 
 #[cfg(test)]
 mod openapi;

@@ -1,18 +1,23 @@
-//! The endpoint's query string: `start_date`, `end_date` (see [`crate::timestamp`]) and `user_email` (see
-//! [`crate::email`]), each at most once, read into a [`Selection`]. An empty value means the parameter is
-//! absent. The range is half-open, `[start, end)`, in epoch milliseconds.
+//! The endpoint's query string: `start_date`, `end_date` (see [`crate::timestamp`]), `user_email` (see
+//! [`crate::email`]), `timezone` (see [`crate::zone`]) and `interval` (see [`crate::periods`]), each at most
+//! once, read into a [`Selection`]. An empty value means the parameter is absent. The range is half-open,
+//! `[start, end)`, in epoch milliseconds.
 
 use std::fmt;
 
 use crate::email::UserEmail;
+use crate::calls_by_phone_number::MAX_POINTS;
+use crate::periods::{periods, Interval, MAX_PERIODS};
 use crate::query_string::decode_pairs;
 use crate::selection::{Selection, Strategy, TimeRange};
 use crate::timestamp::{Timestamp, MILLIS_PER_DAY};
+use crate::zone::{plausible_name, TimeZone};
 
 /// Length of the default window, ending at `end_date` (or now).
 pub const DEFAULT_WINDOW_MILLIS: i64 = 30 * MILLIS_PER_DAY;
 
-pub const ACCEPTED_PARAMETERS: [&str; 3] = ["start_date", "end_date", "user_email"];
+pub const ACCEPTED_PARAMETERS: [&str; 5] =
+    ["start_date", "end_date", "user_email", "timezone", "interval"];
 
 /// Why a query string was refused; every variant is the user's mistake (400).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,12 +30,18 @@ pub enum ParamError {
     InvalidTimestamp(&'static str),
     EmptyRange,
     InvalidEmail,
+    UnknownTimeZone,
+    InvalidInterval,
+    /// The range holds more than [`MAX_PERIODS`] periods of the interval.
+    TooManyPeriods(Interval),
+    /// The series would hold this many points (buckets times periods), more than one answer holds.
+    TooManyPoints(usize),
     InvalidStrategy,
 }
 
-const TIMESTAMP_FORMS: &str = "an ISO 8601 date (2026-11-01, a whole UTC day) or datetime \
+const TIMESTAMP_FORMS: &str = "an ISO 8601 date (2026-11-01, a whole day in the timezone) or datetime \
 (2026-11-01T09:30:00Z, 2026-11-01T15:00:00+05:30, 2026-11-01T15:00:00.250+0530; \
-without an offset it is UTC)";
+without an offset it is local time in the timezone, UTC by default)";
 
 impl fmt::Display for ParamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -61,17 +72,43 @@ impl fmt::Display for ParamError {
                 "Invalid user_email: expected an email address such as alice@example.com \
                  (in a URL, write a + in the address as %2B: an unencoded + reads as a space)",
             ),
+            ParamError::UnknownTimeZone => f.write_str(
+                "Invalid timezone: expected an IANA time zone name such as Asia/Kolkata, \
+                 America/New_York or UTC (matched case-insensitively)",
+            ),
+            ParamError::InvalidInterval => {
+                f.write_str("Invalid interval: expected hour, day, week (ISO weeks, from Monday) or month")
+            }
+            ParamError::TooManyPeriods(interval) => write!(
+                f,
+                "Too many periods: interval={} splits this range into more than {MAX_PERIODS} periods, \
+                 the most one request answers; choose a shorter range or a longer interval",
+                interval.name()
+            ),
+            ParamError::TooManyPoints(points) => write!(
+                f,
+                "Too many points: this series would hold {points} (phone numbers times periods), more than \
+                 {MAX_POINTS} one answer holds; choose a longer interval, a shorter range or one user_email"
+            ),
             ParamError::InvalidStrategy => f.write_str("Invalid strategy: expected rollups or raw"),
         }
     }
 }
 
 /// Reads the raw (still percent-encoded) query string, without its `?`. `now_millis` is the default
-/// `end_date`; `diagnostics` also admits `strategy=rollups|raw`.
-pub fn selection(query: &str, now_millis: i64, diagnostics: bool) -> Result<Selection, ParamError> {
+/// `end_date`; `diagnostics` also admits `strategy=rollups|raw`; `zones` finds a time zone by name (the
+/// runtime's, case-insensitively).
+pub fn selection(
+    query: &str,
+    now_millis: i64,
+    diagnostics: bool,
+    zones: &dyn Fn(&str) -> Option<TimeZone>,
+) -> Result<Selection, ParamError> {
     let mut start = None;
     let mut end = None;
     let mut email = None;
+    let mut timezone = None;
+    let mut interval = None;
     let mut strategy = None;
     let pairs = decode_pairs(query).map_err(|_| ParamError::MalformedQuery)?;
     for (name, value) in pairs {
@@ -79,6 +116,8 @@ pub fn selection(query: &str, now_millis: i64, diagnostics: bool) -> Result<Sele
             "start_date" => &mut start,
             "end_date" => &mut end,
             "user_email" => &mut email,
+            "timezone" => &mut timezone,
+            "interval" => &mut interval,
             "strategy" if diagnostics => &mut strategy,
             _ => return Err(ParamError::Unknown(quotable(&name))),
         };
@@ -91,6 +130,19 @@ pub fn selection(query: &str, now_millis: i64, diagnostics: bool) -> Result<Sele
         }
     }
     let present = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+    let zone = match present(timezone) {
+        None => TimeZone::utc(),
+        Some(name) => {
+            let name = name.trim();
+            plausible_name(name)
+                .then(|| zones(name))
+                .flatten()
+                .ok_or(ParamError::UnknownTimeZone)?
+        }
+    };
+    let interval = present(interval)
+        .map(|v| Interval::parse(&v.trim().to_ascii_lowercase()).ok_or(ParamError::InvalidInterval))
+        .transpose()?;
     let timestamp = |value: Option<String>, name| {
         present(value)
             .map(|v| Timestamp::parse(&v).map_err(|_| ParamError::InvalidTimestamp(name)))
@@ -107,15 +159,24 @@ pub fn selection(query: &str, now_millis: i64, diagnostics: bool) -> Result<Sele
         Some(_) => return Err(ParamError::InvalidStrategy),
     };
 
-    let end_millis = end.map_or(now_millis, Timestamp::end_millis);
-    let start_millis = start.map_or(
-        end_millis.saturating_sub(DEFAULT_WINDOW_MILLIS),
-        Timestamp::start_millis,
-    );
+    let end_millis = end.map_or(now_millis, |end| end.end_millis(&zone));
+    let start_millis = start.map_or(end_millis.saturating_sub(DEFAULT_WINDOW_MILLIS), |start| {
+        start.start_millis(&zone)
+    });
+    let range = TimeRange::new(start_millis, end_millis).ok_or(ParamError::EmptyRange)?;
+    let periods = match interval {
+        None => vec![range],
+        Some(interval) => {
+            periods(&zone, interval, range).map_err(|_| ParamError::TooManyPeriods(interval))?
+        }
+    };
     Ok(Selection {
-        range: TimeRange::new(start_millis, end_millis).ok_or(ParamError::EmptyRange)?,
+        range,
         user_email,
         strategy,
+        zone,
+        interval,
+        periods,
     })
 }
 
@@ -128,12 +189,13 @@ fn quotable(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::runtime_zone;
 
     const NOV_1: i64 = 1_793_491_200_000; // 2026-11-01T00:00:00Z
     const NOW: i64 = NOV_1 + 12 * 3_600_000 + 345; // 2026-11-01T12:00:00.345Z
 
     fn parse(query: &str) -> Result<Selection, ParamError> {
-        selection(query, NOW, false)
+        selection(query, NOW, false, &runtime_zone)
     }
 
     fn range(query: &str) -> (i64, i64) {
@@ -308,7 +370,7 @@ mod tests {
             Err(ParamError::Unknown(Some("strategy".into())))
         );
         let diagnostic =
-            |q: &str| selection(q, NOW, true).map(|r| r.strategy);
+            |q: &str| selection(q, NOW, true, &runtime_zone).map(|r| r.strategy);
         assert_eq!(diagnostic(""), Ok(Strategy::Rollups));
         assert_eq!(diagnostic("strategy=rollups"), Ok(Strategy::Rollups));
         assert_eq!(diagnostic("strategy=raw"), Ok(Strategy::Raw));

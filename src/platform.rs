@@ -1,5 +1,5 @@
 //! What a request needs from the runtime, as one small trait: the clock, SHA-256, API key records (Workers
-//! KV), rate limits, D1 and the static assets. `cloudflare.rs` implements it with the real bindings; the host tests implement
+//! KV), rate limits, D1, the static assets and the time zones (`Intl`). `cloudflare.rs` implements it with the real bindings; the host tests implement
 //! it in memory, so that a request's whole sequence (limits, key, parameters, SQL, answer) runs in
 //! `cargo test`.
 
@@ -7,6 +7,7 @@ use crate::buckets::BucketTotal;
 use crate::error::ApiError;
 use crate::limits::Limit;
 use crate::sql::Statement;
+use crate::zone::TimeZone;
 
 /// A key record lookup: the stored record (`None`: no such key) and whether KV was asked for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +16,7 @@ pub struct KeyLookup {
     pub from_kv: bool,
 }
 
-/// Per-bucket totals and the number of rows the database read for them.
+/// Per-period, per-bucket totals and the number of rows the database read for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryAnswer {
     pub totals: Vec<BucketTotal>,
@@ -40,6 +41,9 @@ pub trait Platform {
 
     /// A static asset's text (from `public/`), such as the OpenAPI document.
     async fn asset(&self, path: &str) -> Result<String, ApiError>;
+
+    /// The zone the runtime knows by `name` (case-insensitively), named as the runtime canonicalizes it.
+    fn time_zone(&self, name: &str) -> Option<TimeZone>;
 
     /// The size of this instance's wasm linear memory (the soak run's probe), 0 where there is none.
     fn wasm_memory_bytes(&self) -> u64;

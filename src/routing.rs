@@ -60,7 +60,7 @@ pub enum Dispatch {
 /// (`https://host/path?query#fragment`). Splitting the serialized URL avoids a URL parser (and its
 /// IDNA tables) in the wasm bundle.
 pub fn path_and_query(url: &str) -> (&str, &str) {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let after_scheme = url.as_bytes().windows(3).position(|w| w == b"://").map_or(0, |i| i + 3);
     let rest = &url[after_scheme..];
     let rest = &rest[rest.find('/').unwrap_or(rest.len())..];
     let rest = rest.split_once('#').map_or(rest, |(before, _)| before);

@@ -2,15 +2,24 @@
 //! to read it. Parsing builds it (`parameters`), SQL reads it (`sql`), the answer echoes it.
 
 use crate::email::UserEmail;
+use crate::periods::Interval;
 use crate::timestamp::format_millis;
+use crate::zone::TimeZone;
 
-/// The calls of one report: those that started in `range`, of one user or of all.
+/// The calls of one report: those that started in `range`, of one user or of all, counted per period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selection {
     pub range: TimeRange,
     pub user_email: Option<UserEmail>,
     /// Always `Rollups`, unless diagnostics are on and the request asked for `strategy=raw`.
     pub strategy: Strategy,
+    /// The zone local dates and times are read in (UTC by default).
+    pub zone: TimeZone,
+    /// With an interval, the report is also a series.
+    pub interval: Option<Interval>,
+    /// The range cut into the interval's periods (clipped to it), in time order; without an interval, the
+    /// range alone.
+    pub periods: Vec<TimeRange>,
 }
 
 /// How to answer. `Raw` (a `GROUP BY` over every call in the range) exists for benchmarks and checks only.

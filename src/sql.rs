@@ -1,28 +1,45 @@
-//! Which rows answer a request, as one SQL statement: the coarsest rollups that fit inside the range
-//! (whole UTC months, then days, then hours, from migrations/0002) and raw calls only for the partial hours
-//! at its edges. So a request reads a number of rows that grows with the buckets and the length of the range,
-//! not with the number of calls. Every part sums exact integer milliseconds, so the answer is exactly the
-//! raw aggregation's.
+//! Which rows answer a selection, as one SQL statement. Each period (the whole range, or each period of a
+//! series) is covered exactly by a signed sum of parts, each read from the cheapest source: the rollups of
+//! whole UTC months, days, hours and quarter-hours (migrations/0002 and 0004), and raw calls only for the
+//! partial quarter-hours at the range's two edges. A part may be subtracted: an Asia/Kolkata day, 18:30 to
+//! 18:30 UTC, is a UTC day plus the 5½ hours before it minus the 5½ hours at its end (15 rollup rows per
+//! bucket instead of 27). So a request reads a number of rows that grows with the buckets and the number and
+//! length of its periods, not with the number of calls; bounds on quarter-hours (every local hour and day, in
+//! every zone in use) read no raw calls. Every part sums exact integer milliseconds, so the answer is exactly
+//! the raw aggregation's.
 
 use chrono::{DateTime, Datelike, NaiveDate};
 
 use crate::selection::{Selection, Strategy};
 
+const QUARTER: i64 = 900_000;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 
-/// Where a part of the range is read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a part of a period is read from, finest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Source {
-    Calls,
-    Hours,
-    Days,
-    Months,
+    Calls = 0,
+    Quarters = 1,
+    Hours = 2,
+    Days = 3,
+    Months = 4,
 }
 
-/// A half-open part `[start, end)` of the range, read from `source` (aligned to its period).
+const LEVELS: [Source; 5] = [
+    Source::Calls,
+    Source::Quarters,
+    Source::Hours,
+    Source::Days,
+    Source::Months,
+];
+
+/// A half-open part `[start, end)` of period `period`, read from `source` (aligned to its periods) and added
+/// (`sign` 1) or subtracted (-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment {
+    pub period: usize,
+    pub sign: i8,
     pub source: Source,
     pub start: i64,
     pub end: i64,
@@ -41,20 +58,16 @@ pub struct Statement {
     pub params: Vec<Param>,
 }
 
-impl Source {
-    /// The coarser source whose periods a run of this source's periods can be folded into.
-    fn coarser(self) -> Option<Source> {
-        match self {
-            Source::Calls => Some(Source::Hours),
-            Source::Hours => Some(Source::Days),
-            Source::Days => Some(Source::Months),
-            Source::Months => None,
-        }
-    }
+/// What reading raw calls costs, per this many milliseconds, against one rollup row per bucket: raw reads
+/// grow with the number of calls, so the plan reads as few as it can (a quarter-hour of them weighs as much
+/// as 60 rollup periods), and then as few rollup rows as it can.
+const RAW_COST_MILLIS: u64 = 15_000;
 
+impl Source {
     fn floor(self, millis: i64) -> i64 {
         match self {
             Source::Calls => millis,
+            Source::Quarters => millis - millis.rem_euclid(QUARTER),
             Source::Hours => millis - millis.rem_euclid(HOUR),
             Source::Days => millis - millis.rem_euclid(DAY),
             Source::Months => month_start(millis),
@@ -68,9 +81,22 @@ impl Source {
         }
         match self {
             Source::Calls => millis,
+            Source::Quarters => floor + QUARTER,
             Source::Hours => floor + HOUR,
             Source::Days => floor + DAY,
             Source::Months => next_month_start(floor),
+        }
+    }
+
+    /// The rows per bucket (for raw calls, a proportional stand-in) that reading `[start, end)` costs.
+    fn cost(self, start: i64, end: i64) -> u64 {
+        let span = (end - start).unsigned_abs();
+        match self {
+            Source::Calls => span.div_ceil(RAW_COST_MILLIS),
+            Source::Quarters => span / QUARTER as u64,
+            Source::Hours => span / HOUR as u64,
+            Source::Days => span / DAY as u64,
+            Source::Months => months_between(start.min(end), start.max(end)),
         }
     }
 
@@ -78,9 +104,11 @@ impl Source {
     fn table(self, per_user: bool) -> &'static str {
         match (self, per_user) {
             (Source::Calls, _) => "calls",
+            (Source::Quarters, false) => "calls_by_quarter",
             (Source::Hours, false) => "calls_by_hour",
             (Source::Days, false) => "calls_by_day",
             (Source::Months, false) => "calls_by_month",
+            (Source::Quarters, true) => "user_calls_by_quarter",
             (Source::Hours, true) => "user_calls_by_hour",
             (Source::Days, true) => "user_calls_by_day",
             (Source::Months, true) => "user_calls_by_month",
@@ -98,11 +126,7 @@ fn midnight_millis(date: NaiveDate) -> i64 {
 }
 
 fn month_start(millis: i64) -> i64 {
-    midnight_millis(
-        date_of(millis)
-            .with_day(1)
-            .expect("every month has a day 1"),
-    )
+    midnight_millis(date_of(millis).with_day(1).expect("every month has a day 1"))
 }
 
 fn next_month_start(month_start_millis: i64) -> i64 {
@@ -115,148 +139,253 @@ fn next_month_start(month_start_millis: i64) -> i64 {
     next.map_or(i64::MAX, midnight_millis)
 }
 
-/// Covers `[start, end)` (aligned to `finer`'s periods) with `finer` at the ragged edges and the coarser
-/// sources in between.
-fn cover(finer: Source, start: i64, end: i64, segments: &mut Vec<Segment>) {
-    let mut push = |source, start, end| {
-        if start < end {
-            segments.push(Segment { source, start, end });
-        }
-    };
-    let Some(coarser) = finer.coarser() else {
-        push(finer, start, end);
-        return;
-    };
-    let (inner_start, inner_end) = (coarser.ceil(start), coarser.floor(end));
-    if inner_start >= inner_end {
-        push(finer, start, end);
-        return;
+/// Whole months between two month starts.
+fn months_between(start: i64, end: i64) -> u64 {
+    let (a, b) = (date_of(start), date_of(end));
+    ((b.year() - a.year()) * 12 + b.month() as i32 - a.month() as i32).max(0) as u64
+}
+
+/// One way to move an endpoint to a boundary of a coarser source: the boundary reached at each level, the
+/// pieces that move costs, and their total cost.
+#[derive(Clone)]
+struct Route {
+    at: i64,
+    /// (source, from, to): the signed interval [from, to) read from `source` (to < from: subtracted).
+    pieces: Vec<(Source, i64, i64)>,
+    cost: u64,
+}
+
+/// Every way to round `t` to a boundary of `LEVELS[level]`, one rounding (down or up) per level on the way.
+fn routes(t: i64, level: usize) -> Vec<Route> {
+    let mut routes = vec![Route {
+        at: t,
+        pieces: Vec::new(),
+        cost: 0,
+    }];
+    for step in 1..=level {
+        let (finer, coarser) = (LEVELS[step - 1], LEVELS[step]);
+        routes = routes
+            .into_iter()
+            .flat_map(|route| {
+                let (down, up) = (coarser.floor(route.at), coarser.ceil(route.at));
+                let targets = if down == up { vec![down] } else { vec![down, up] };
+                targets.into_iter().map(move |to| {
+                    let mut next = route.clone();
+                    if to != route.at {
+                        next.pieces.push((finer, route.at, to));
+                        next.cost += finer.cost(route.at, to);
+                    }
+                    next.at = to;
+                    next
+                })
+            })
+            .collect();
     }
-    push(finer, start, inner_start);
-    push(finer, inner_end, end);
-    cover(coarser, inner_start, inner_end, segments);
+    routes
 }
 
-/// The segments that exactly tile `[start, end)`.
-pub fn plan(start: i64, end: i64) -> Vec<Segment> {
-    let mut segments = Vec::new();
-    cover(Source::Calls, start, end, &mut segments);
-    segments
+/// The cheapest signed parts that sum to exactly `[start, end)`: the range between two boundaries of one
+/// source, corrected at each end by parts of finer sources (added or subtracted).
+pub fn cover(start: i64, end: i64) -> Vec<(i8, Source, i64, i64)> {
+    let mut best: Option<(u64, Vec<(i8, Source, i64, i64)>)> = None;
+    for (level, &source) in LEVELS.iter().enumerate() {
+        let starts = routes(start, level);
+        let ends = routes(end, level);
+        for a in &starts {
+            for b in &ends {
+                if a.at > b.at {
+                    continue;
+                }
+                let cost = a.cost + b.cost + source.cost(a.at, b.at);
+                if best.as_ref().is_some_and(|(c, _)| *c <= cost) {
+                    continue;
+                }
+                // [start, end) = [A, B) - [start..A moves] + [end..B moves], each move's sign from its direction.
+                let mut parts = Vec::new();
+                if a.at < b.at {
+                    parts.push((1, source, a.at, b.at));
+                }
+                for &(finer, from, to) in &a.pieces {
+                    // The start moved from `from` to `to`: [start, A) is added when A is after it.
+                    parts.push(if to > from { (1, finer, from, to) } else { (-1, finer, to, from) });
+                }
+                for &(finer, from, to) in &b.pieces {
+                    // The end moved from `from` to `to`: what it passed is removed when B is after it.
+                    parts.push(if to > from { (-1, finer, from, to) } else { (1, finer, to, from) });
+                }
+                best = Some((cost, parts));
+            }
+        }
+    }
+    best.map(|(_, parts)| parts).unwrap_or_default()
 }
 
-/// D1 allows at most five terms in a compound SELECT, so the segments (up to seven) are UNIONed in groups of
-/// at most four, and the groups UNIONed in turn.
-const MAX_COMPOUND_TERMS: usize = 4;
+/// The segments of every period of `selection`.
+pub fn plan(selection: &Selection) -> Vec<Segment> {
+    selection
+        .periods
+        .iter()
+        .enumerate()
+        .flat_map(|(period, range)| {
+            let parts = match selection.strategy {
+                Strategy::Rollups => cover(range.start_millis(), range.end_millis()),
+                Strategy::Raw => vec![(1, Source::Calls, range.start_millis(), range.end_millis())],
+            };
+            parts.into_iter().map(move |(sign, source, start, end)| Segment {
+                period,
+                sign,
+                source,
+                start,
+                end,
+            })
+        })
+        .collect()
+}
 
-/// The one statement answering `selection`: a row per bucket with its `calls` and `duration_ms`.
+/// The one statement answering `selection`: a row per period and bucket with its `calls` and `duration_ms`
+/// (`p`: the period's index). The segments travel as one bound JSON array, read with `json_each`, so the
+/// statement's size and its number of parameters do not grow with the number of periods (D1 allows 100
+/// parameters and 5 terms per compound SELECT: here at most 2 and exactly 5).
 pub fn statement(selection: &Selection) -> Statement {
-    let (start, end) = (selection.range.start_millis(), selection.range.end_millis());
-    let segments = match selection.strategy {
-        Strategy::Rollups => plan(start, end),
-        Strategy::Raw => vec![Segment {
-            source: Source::Calls,
-            start,
-            end,
-        }],
-    };
-    let mut params = Vec::new();
-    // ?1 is the user's email when there is one (always bound, never spliced); each segment adds its bounds.
+    let segments: Vec<String> = plan(selection)
+        .iter()
+        .map(|s| format!("[{},{},{},{},{}]", s.period, s.sign, s.source as u8, s.start, s.end))
+        .collect();
+    let mut params = vec![Param::Text(format!("[{}]", segments.join(",")))];
+    let per_user = selection.user_email.is_some();
+    // ?2 is the user's email when there is one (always bound, never spliced).
     let user = match &selection.user_email {
         Some(email) => {
             params.push(Param::Text(email.as_str().to_owned()));
-            "user_id = (SELECT id FROM users WHERE email = ?1) AND "
+            "r.user_id = (SELECT id FROM users WHERE email = ?2) AND "
         }
         None => "",
     };
-    let parts: Vec<String> = segments
+    let terms: Vec<String> = LEVELS
         .iter()
-        .map(|segment| {
-            params.extend([Param::Millis(segment.start), Param::Millis(segment.end)]);
-            let (lo, hi) = (params.len() - 1, params.len());
-            let table = segment.source.table(selection.user_email.is_some());
-            match segment.source {
+        .map(|&source| {
+            let table = source.table(per_user);
+            let code = source as u8;
+            match source {
                 Source::Calls => format!(
-                    "SELECT bucket, COUNT(*) AS calls, SUM(duration_ms) AS duration_ms FROM {table} \
-                     WHERE {user}started_at >= ?{lo} AND started_at < ?{hi} GROUP BY bucket"
+                    "SELECT s.p, r.bucket, s.sign AS calls, s.sign * r.duration_ms AS duration_ms \
+                     FROM s CROSS JOIN {table} AS r \
+                     WHERE s.src = {code} AND {user}r.started_at >= s.lo AND r.started_at < s.hi"
                 ),
                 _ => format!(
-                    "SELECT bucket, calls, duration_ms FROM {table} \
-                     WHERE {user}period_start >= ?{lo} AND period_start < ?{hi}"
+                    "SELECT s.p, r.bucket, s.sign * r.calls, s.sign * r.duration_ms \
+                     FROM s CROSS JOIN {table} AS r \
+                     WHERE s.src = {code} AND {user}r.period_start >= s.lo AND r.period_start < s.hi"
                 ),
             }
         })
         .collect();
-    let groups: Vec<String> = parts
-        .chunks(MAX_COMPOUND_TERMS)
-        .map(|group| format!("SELECT * FROM ({})", group.join(" UNION ALL ")))
-        .collect();
     let sql = format!(
-        "SELECT bucket, SUM(calls) AS calls, SUM(duration_ms) AS duration_ms FROM ({}) GROUP BY bucket",
-        groups.join(" UNION ALL ")
+        "WITH s(p, sign, src, lo, hi) AS (SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, \
+         value ->> 4 FROM json_each(?1)) \
+         SELECT p, bucket, SUM(calls) AS calls, SUM(duration_ms) AS duration_ms FROM ({}) \
+         GROUP BY p, bucket HAVING SUM(calls) <> 0",
+        terms.join(" UNION ALL ")
     );
     Statement { sql, params }
+}
+
+/// Whether `segments` of one period sum to exactly `[start, end)` (for the tests).
+#[cfg(test)]
+fn tiles(segments: &[(i8, Source, i64, i64)], start: i64, end: i64) -> bool {
+    // Sweep the signed coverage count over every segment edge: 1 inside the range, 0 outside.
+    let mut edges: Vec<(i64, i32)> = segments
+        .iter()
+        .flat_map(|&(sign, _, a, b)| [(a, i32::from(sign)), (b, -i32::from(sign))])
+        .chain([(start, 0), (end, 0)])
+        .collect();
+    edges.sort_unstable();
+    let mut depth = 0;
+    let mut points = edges.iter().peekable();
+    while let Some(&(at, delta)) = points.next() {
+        depth += delta;
+        if points.peek().is_some_and(|(next, _)| *next == at) {
+            continue;
+        }
+        let expected = i32::from(at >= start && at < end);
+        if depth != expected {
+            return false;
+        }
+    }
+    depth == 0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::parameters;
+    use crate::testing::runtime_zone;
+    use crate::zone::TimeZone;
 
     fn at(iso: &str) -> i64 {
-        crate::timestamp::Timestamp::parse(iso)
-            .unwrap()
-            .start_millis()
+        chrono::DateTime::parse_from_rfc3339(iso).unwrap().timestamp_millis()
     }
 
-    fn seg(source: Source, start: &str, end: &str) -> Segment {
-        Segment {
-            source,
-            start: at(start),
-            end: at(end),
-        }
+    fn select(query: &str) -> Selection {
+        parameters::selection(query, 0, true, &runtime_zone).unwrap()
     }
 
-    fn sorted(mut segments: Vec<Segment>) -> Vec<Segment> {
-        segments.sort_by_key(|s| s.start);
-        segments
+    fn part(sign: i8, source: Source, start: &str, end: &str) -> (i8, Source, i64, i64) {
+        (sign, source, at(start), at(end))
+    }
+
+    fn sorted(mut parts: Vec<(i8, Source, i64, i64)>) -> Vec<(i8, Source, i64, i64)> {
+        parts.sort_by_key(|&(sign, source, start, _)| (start, source, sign));
+        parts
     }
 
     #[test]
     fn uses_the_coarsest_periods_that_fit() {
-        let plan = sorted(plan(
-            at("2026-01-30T10:15:00Z"),
-            at("2026-04-02T03:00:00.5Z"),
-        ));
+        let parts = sorted(cover(at("2026-01-30T16:45:00Z"), at("2026-04-02T03:00:00.5Z")));
         assert_eq!(
-            plan,
+            parts,
             vec![
-                seg(
-                    Source::Calls,
-                    "2026-01-30T10:15:00Z",
-                    "2026-01-30T11:00:00Z"
-                ),
-                seg(
-                    Source::Hours,
-                    "2026-01-30T11:00:00Z",
-                    "2026-01-31T00:00:00Z"
-                ),
-                seg(Source::Days, "2026-01-31T00:00:00Z", "2026-02-01T00:00:00Z"),
-                seg(
-                    Source::Months,
-                    "2026-02-01T00:00:00Z",
-                    "2026-04-01T00:00:00Z"
-                ),
-                seg(Source::Days, "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z"),
-                seg(
-                    Source::Hours,
-                    "2026-04-02T00:00:00Z",
-                    "2026-04-02T03:00:00Z"
-                ),
-                seg(
-                    Source::Calls,
-                    "2026-04-02T03:00:00Z",
-                    "2026-04-02T03:00:00.5Z"
-                ),
+                part(1, Source::Quarters, "2026-01-30T16:45:00Z", "2026-01-30T17:00:00Z"),
+                part(1, Source::Hours, "2026-01-30T17:00:00Z", "2026-01-31T00:00:00Z"),
+                part(1, Source::Days, "2026-01-31T00:00:00Z", "2026-02-01T00:00:00Z"),
+                part(1, Source::Months, "2026-02-01T00:00:00Z", "2026-04-01T00:00:00Z"),
+                part(1, Source::Days, "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z"),
+                part(1, Source::Hours, "2026-04-02T00:00:00Z", "2026-04-02T03:00:00Z"),
+                part(1, Source::Calls, "2026-04-02T03:00:00Z", "2026-04-02T03:00:00.5Z"),
+            ]
+        );
+        // Starting at 10:15 instead, a whole day minus its first 10¼ hours reads fewer rows (12 against 16).
+        let parts = sorted(cover(at("2026-01-30T10:15:00Z"), at("2026-01-31T00:00:00Z")));
+        assert_eq!(
+            parts,
+            vec![
+                part(-1, Source::Hours, "2026-01-30T00:00:00Z", "2026-01-30T10:00:00Z"),
+                part(1, Source::Days, "2026-01-30T00:00:00Z", "2026-01-31T00:00:00Z"),
+                part(-1, Source::Quarters, "2026-01-30T10:00:00Z", "2026-01-30T10:15:00Z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn subtracts_where_that_reads_fewer_rows() {
+        // An Asia/Kolkata day: a UTC day, plus 5.5 hours before it, minus 5.5 hours at its end.
+        let parts = sorted(cover(at("2026-11-01T00:00:00+05:30"), at("2026-11-02T00:00:00+05:30")));
+        assert_eq!(
+            parts,
+            vec![
+                part(1, Source::Quarters, "2026-10-31T18:30:00Z", "2026-10-31T19:00:00Z"),
+                part(1, Source::Hours, "2026-10-31T19:00:00Z", "2026-11-01T00:00:00Z"),
+                part(1, Source::Days, "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"),
+                part(-1, Source::Quarters, "2026-11-01T18:30:00Z", "2026-11-01T19:00:00Z"),
+                part(-1, Source::Hours, "2026-11-01T19:00:00Z", "2026-11-02T00:00:00Z"),
+            ]
+        );
+        // 31 days of 2026-10 in UTC minus one: a month minus a day.
+        assert_eq!(
+            sorted(cover(at("2026-10-01T00:00:00Z"), at("2026-10-31T00:00:00Z"))),
+            vec![
+                part(1, Source::Months, "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z"),
+                part(-1, Source::Days, "2026-10-31T00:00:00Z", "2026-11-01T00:00:00Z"),
             ]
         );
     }
@@ -264,70 +393,28 @@ mod tests {
     #[test]
     fn aligned_ranges_need_no_raw_calls() {
         assert_eq!(
-            plan(at("2026-03-01"), at("2026-04-01")),
-            vec![seg(Source::Months, "2026-03-01", "2026-04-01")]
+            cover(at("2026-03-01T00:00:00Z"), at("2026-04-01T00:00:00Z")),
+            vec![part(1, Source::Months, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z")]
         );
         assert_eq!(
-            plan(at("2026-03-05"), at("2026-03-07")),
-            vec![seg(Source::Days, "2026-03-05", "2026-03-07")]
+            cover(at("2026-03-05T01:00:00Z"), at("2026-03-05T03:00:00Z")),
+            vec![part(1, Source::Hours, "2026-03-05T01:00:00Z", "2026-03-05T03:00:00Z")]
         );
-        assert_eq!(
-            plan(at("2026-03-05T01:00:00Z"), at("2026-03-05T03:00:00Z")),
-            vec![seg(
-                Source::Hours,
-                "2026-03-05T01:00:00Z",
-                "2026-03-05T03:00:00Z"
-            )]
-        );
-        // December rolls into the next year.
-        assert_eq!(
-            plan(at("2025-12-01"), at("2026-01-01")),
-            vec![seg(Source::Months, "2025-12-01", "2026-01-01")]
-        );
+        // Quarter-hour bounds, as every local hour and day in a +05:45 zone has.
+        let kathmandu = cover(at("2026-03-05T00:00:00+05:45"), at("2026-03-07T00:00:00+05:45"));
+        assert!(kathmandu.iter().all(|p| p.1 != Source::Calls), "{kathmandu:?}");
+        assert!(tiles(&kathmandu, at("2026-03-05T00:00:00+05:45"), at("2026-03-07T00:00:00+05:45")));
     }
 
     #[test]
-    fn short_ranges_read_calls_or_hours_only() {
-        let within_an_hour = plan(at("2026-03-05T01:10:00Z"), at("2026-03-05T01:50:00Z"));
-        assert_eq!(
-            within_an_hour,
-            vec![seg(
-                Source::Calls,
-                "2026-03-05T01:10:00Z",
-                "2026-03-05T01:50:00Z"
-            )]
-        );
-        let across_one_boundary = plan(at("2026-03-05T01:10:00Z"), at("2026-03-05T02:50:00Z"));
-        assert_eq!(
-            across_one_boundary,
-            vec![seg(
-                Source::Calls,
-                "2026-03-05T01:10:00Z",
-                "2026-03-05T02:50:00Z"
-            )],
-            "no whole hour inside: one raw segment"
-        );
-        let two_hours = sorted(plan(at("2026-03-05T01:10:00Z"), at("2026-03-05T03:50:00Z")));
-        assert_eq!(
-            two_hours,
-            vec![
-                seg(
-                    Source::Calls,
-                    "2026-03-05T01:10:00Z",
-                    "2026-03-05T02:00:00Z"
-                ),
-                seg(
-                    Source::Hours,
-                    "2026-03-05T02:00:00Z",
-                    "2026-03-05T03:00:00Z"
-                ),
-                seg(
-                    Source::Calls,
-                    "2026-03-05T03:00:00Z",
-                    "2026-03-05T03:50:00Z"
-                ),
-            ]
-        );
+    fn raw_calls_only_for_the_partial_quarter_hours_at_the_edges() {
+        let within = cover(at("2026-03-05T01:10:00Z"), at("2026-03-05T01:14:00Z"));
+        assert_eq!(within, vec![part(1, Source::Calls, "2026-03-05T01:10:00Z", "2026-03-05T01:14:00Z")]);
+        // A bound a minute before a quarter reads that minute raw, not the 14 minutes before it.
+        let near = cover(at("2026-03-05T01:14:00Z"), at("2026-03-05T05:00:00Z"));
+        let raw: Vec<_> = near.iter().filter(|p| p.1 == Source::Calls).copied().collect();
+        assert_eq!(raw, vec![part(1, Source::Calls, "2026-03-05T01:14:00Z", "2026-03-05T01:15:00Z")]);
+        assert!(tiles(&near, at("2026-03-05T01:14:00Z"), at("2026-03-05T05:00:00Z")));
     }
 
     #[test]
@@ -340,36 +427,27 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        for _ in 0..20_000 {
+        for _ in 0..5_000 {
             let start = (next() % 4_000_000_000_000) as i64 - 1_000_000_000_000;
+            let start = if next() % 2 == 0 { start - start.rem_euclid(QUARTER) } else { start };
             let length = match next() % 3 {
                 0 => (next() % 7_200_000) as i64,
-                1 => (next() % 40 * DAY as u64) as i64,
+                1 => (next() % (40 * DAY as u64)) as i64,
                 _ => (next() % (800 * DAY as u64)) as i64,
             } + 1;
             let end = start + length;
-            let segments = sorted(plan(start, end));
-            assert_eq!(segments.first().unwrap().start, start);
-            assert_eq!(segments.last().unwrap().end, end);
-            for pair in segments.windows(2) {
-                assert_eq!(pair[0].end, pair[1].start, "{segments:?}");
+            let parts = cover(start, end);
+            assert!(tiles(&parts, start, end), "[{start}, {end}): {parts:?}");
+            for &(_, source, a, b) in &parts {
+                assert!(a < b);
+                assert_eq!(source.floor(a), a, "{source:?} starts on its period");
+                assert_eq!(source.floor(b), b, "{source:?} ends on its period");
             }
-            for s in &segments {
-                assert!(s.start < s.end);
-                assert_eq!(
-                    s.source.floor(s.start),
-                    s.start,
-                    "{s:?} starts on its period"
-                );
-                assert_eq!(s.source.floor(s.end), s.end, "{s:?} ends on its period");
+            let raw: Vec<i64> = parts.iter().filter(|p| p.1 == Source::Calls).map(|p| p.3 - p.2).collect();
+            assert!(raw.len() <= 2 && raw.iter().all(|&r| r < QUARTER), "at most a partial quarter-hour at each edge is read raw: {raw:?}");
+            if start % QUARTER == 0 && end % QUARTER == 0 {
+                assert!(raw.is_empty());
             }
-            assert!(segments.len() <= 7);
-            let raw: i64 = segments
-                .iter()
-                .filter(|s| s.source == Source::Calls)
-                .map(|s| s.end - s.start)
-                .sum();
-            assert!(raw < 2 * HOUR, "at most two partial hours are read raw");
         }
     }
 
@@ -377,107 +455,77 @@ mod tests {
     fn months_before_1970_floor_too() {
         assert_eq!(
             Source::Months.floor(at("1969-12-31T23:59:59.999Z")),
-            at("1969-12-01")
+            at("1969-12-01T00:00:00Z")
         );
         assert_eq!(Source::Hours.floor(-1), -HOUR);
         assert_eq!(Source::Days.ceil(-1), 0);
     }
 
     #[test]
-    fn builds_one_statement_with_numbered_parameters() {
-        let request = parameters::selection(
-            "start_date=2026-01-30T10:15:00Z&end_date=2026-01-31T00:00:00Z",
-            0,
-            false,
-        )
-        .unwrap();
-        let statement = statement(&request);
-        assert_eq!(
-            statement.sql,
-            "SELECT bucket, SUM(calls) AS calls, SUM(duration_ms) AS duration_ms FROM (SELECT * FROM (\
-             SELECT bucket, COUNT(*) AS calls, SUM(duration_ms) AS duration_ms FROM calls \
-             WHERE started_at >= ?1 AND started_at < ?2 GROUP BY bucket UNION ALL \
-             SELECT bucket, calls, duration_ms FROM calls_by_hour \
-             WHERE period_start >= ?3 AND period_start < ?4)) GROUP BY bucket"
-        );
+    fn one_statement_with_the_segments_as_one_json_parameter() {
+        let selection = select("start_date=2026-01-30T10:15:00Z&end_date=2026-01-31T00:00:00Z");
+        let statement = statement(&selection);
         assert_eq!(
             statement.params,
-            vec![
-                Param::Millis(at("2026-01-30T10:15:00Z")),
-                Param::Millis(at("2026-01-30T11:00:00Z")),
-                Param::Millis(at("2026-01-30T11:00:00Z")),
-                Param::Millis(at("2026-01-31T00:00:00Z")),
-            ]
+            vec![Param::Text(format!(
+                "[[0,1,3,{},{}],[0,-1,1,{},{}],[0,-1,2,{},{}]]",
+                at("2026-01-30T00:00:00Z"),
+                at("2026-01-31T00:00:00Z"),
+                at("2026-01-30T10:00:00Z"),
+                at("2026-01-30T10:15:00Z"),
+                at("2026-01-30T00:00:00Z"),
+                at("2026-01-30T10:00:00Z")
+            ))]
         );
+        assert_eq!(statement.sql.matches(" UNION ALL ").count(), 4, "five terms");
+        assert!(statement.sql.contains("FROM s CROSS JOIN calls_by_quarter AS r WHERE s.src = 1 AND r.period_start >= s.lo"));
+        assert!(statement.sql.contains("FROM s CROSS JOIN calls AS r WHERE s.src = 0 AND r.started_at >= s.lo"));
+        assert!(statement.sql.ends_with("GROUP BY p, bucket HAVING SUM(calls) <> 0"));
+        assert!(!statement.sql.contains("?2"));
     }
 
     #[test]
     fn a_user_filter_reads_the_per_user_rollups() {
-        let request = parameters::selection(
-            "start_date=2025-11-30T22:30:00Z&end_date=2026-03-02T00:30:00Z&user_email=Alice@Example.com",
-            0,
-            false,
-        )
-        .unwrap();
-        let statement = statement(&request);
-        assert_eq!(statement.params[0], Param::Text("Alice@Example.com".into()));
-        assert_eq!(statement.params.len(), 1 + 2 * 5);
-        let filter = "WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND ";
+        let selection = select("start_date=2025-11-30T22:30:00Z&end_date=2026-03-02T00:30:00Z&user_email=Alice@Example.com");
+        let statement = statement(&selection);
+        assert_eq!(statement.params[1], Param::Text("Alice@Example.com".into()));
+        assert_eq!(statement.params.len(), 2);
+        let filter = "r.user_id = (SELECT id FROM users WHERE email = ?2) AND ";
         assert_eq!(statement.sql.matches(filter).count(), 5);
-        for table in [
-            "FROM calls ",
-            "FROM user_calls_by_month",
-            "FROM user_calls_by_day",
-            "FROM user_calls_by_hour",
-        ] {
-            assert!(
-                statement.sql.contains(table),
-                "{table} in {}",
-                statement.sql
-            );
+        for table in ["calls AS r", "user_calls_by_month", "user_calls_by_day", "user_calls_by_hour", "user_calls_by_quarter"] {
+            assert!(statement.sql.contains(table), "{table} in {}", statement.sql);
         }
-        assert!(
-            !statement.sql.contains("FROM calls_by_"),
-            "{}",
-            statement.sql
-        );
-        assert!(
-            !statement.sql.contains("Alice"),
-            "the email is bound, never spliced"
-        );
+        assert!(!statement.sql.contains(" calls_by_"), "{}", statement.sql);
+        assert!(!statement.sql.contains("Alice"), "the email is bound, never spliced");
     }
 
     #[test]
-    fn raw_reads_every_call_in_the_range() {
-        let query = "start_date=2025-01-01&end_date=2025-12-31&strategy=raw";
-        let request = parameters::selection(query, 0, true).unwrap();
-        let statement = statement(&request);
+    fn raw_reads_every_call_of_each_period() {
+        let selection = select("start_date=2025-01-01&end_date=2025-01-02&interval=day&strategy=raw");
         assert_eq!(
-            statement.params,
+            plan(&selection),
             vec![
-                Param::Millis(at("2025-01-01")),
-                Param::Millis(at("2026-01-01"))
+                Segment { period: 0, sign: 1, source: Source::Calls, start: at("2025-01-01T00:00:00Z"), end: at("2025-01-02T00:00:00Z") },
+                Segment { period: 1, sign: 1, source: Source::Calls, start: at("2025-01-02T00:00:00Z"), end: at("2025-01-03T00:00:00Z") },
             ]
         );
-        assert!(statement
-            .sql
-            .contains("FROM calls WHERE started_at >= ?1 AND started_at < ?2 GROUP BY bucket"));
-        assert!(!statement.sql.contains("calls_by_"));
     }
 
     #[test]
-    fn the_widest_range_stays_within_d1_limits() {
-        let request = parameters::selection(
-            "start_date=0001-01-01T00:00:00.001Z&end_date=9999-12-31T23:59:59.999Z&user_email=a@b.io",
-            0,
-            false,
-        )
-        .unwrap();
-        let statement = statement(&request);
-        assert_eq!(statement.params.len(), 1 + 2 * 7);
-        assert!(statement.sql.len() < 3_000);
-        // Seven segments: two compound SELECTs of four and three terms, and one of two groups.
-        assert_eq!(statement.sql.matches(" UNION ALL ").count(), 3 + 2 + 1);
-        assert_eq!(statement.sql.matches("SELECT * FROM (").count(), 2);
+    fn a_series_plans_each_period_and_stays_one_statement() {
+        // 1,000 local hours in Kolkata: every period tiled, the SQL text the same size as for one.
+        let selection = select("start_date=2026-01-01T00:00:00&end_date=2026-02-11T16:00:00&timezone=Asia/Calcutta&interval=hour");
+        assert_eq!(selection.periods.len(), 1000);
+        let segments = plan(&selection);
+        for (p, range) in selection.periods.iter().enumerate() {
+            let parts: Vec<_> = segments.iter().filter(|s| s.period == p).map(|s| (s.sign, s.source, s.start, s.end)).collect();
+            assert!(tiles(&parts, range.start_millis(), range.end_millis()), "period {p}");
+        }
+        assert!(segments.iter().all(|s| s.source != Source::Calls));
+        let statement = statement(&selection);
+        assert!(statement.sql.len() < 2_000);
+        let Param::Text(json) = &statement.params[0] else { panic!() };
+        assert!(json.len() < 100_000, "{} bytes of segments", json.len());
+        let _ = TimeZone::utc();
     }
 }

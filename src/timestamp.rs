@@ -6,23 +6,26 @@
 //!   space between date and time and `.` or `,` before the fraction (1 to 9 digits);
 //! - optionally followed by an offset: `Z`, `+05:30`, `+0530`, `+05`, `-08:00`, ... (hours 00–23, minutes
 //!   00–59). A space in the offset's sign position is read as `+`: it is what an unencoded `+` in a URL query
-//!   becomes. Without an offset a datetime is UTC.
+//!   becomes. Without an offset a datetime is local wall time in the request's zone (UTC by default).
 //!
 //! Years have four digits (0000–9999). Surrounding whitespace is ignored.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike};
 
-const NANOS_PER_MILLI: i128 = 1_000_000;
-const NANOS_PER_SECOND: i128 = 1_000_000_000;
+use crate::zone::{wall_millis, TimeZone};
+
+const NANOS_PER_MILLI: i64 = 1_000_000;
 pub const MILLIS_PER_DAY: i64 = 86_400_000;
 
-/// A parsed parameter value: either a calendar date or an exact instant.
+/// A parsed parameter value: a calendar date, a wall-clock datetime, or an exact instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Timestamp {
-    /// A date without a time: a whole UTC day.
+    /// A date without a time: a whole local day.
     Date(NaiveDate),
-    /// An instant, in nanoseconds since the Unix epoch (i128: years 0000–9999 with any offset fit).
-    Instant { epoch_nanos: i128 },
+    /// A datetime without an offset: wall-clock seconds (counted as if UTC) and nanoseconds, read in a zone.
+    Local { wall_seconds: i64, nanos: u32 },
+    /// An instant (a datetime with `Z` or an offset): seconds since the Unix epoch and nanoseconds.
+    Instant { epoch_seconds: i64, nanos: u32 },
 }
 
 /// The text is not one of the accepted forms (or names a day or time that does not exist).
@@ -44,46 +47,89 @@ impl Timestamp {
         if !cursor.at_end() {
             return Err(InvalidTimestamp);
         }
-        let local_seconds = date.and_time(time).and_utc().timestamp() as i128;
-        let epoch_nanos =
-            (local_seconds - offset_seconds as i128) * NANOS_PER_SECOND + fraction_nanos as i128;
-        Ok(Timestamp::Instant { epoch_nanos })
+        let wall_seconds = date.and_time(time).and_utc().timestamp();
+        Ok(match offset_seconds {
+            None => Timestamp::Local {
+                wall_seconds,
+                nanos: fraction_nanos,
+            },
+            Some(offset) => Timestamp::Instant {
+                epoch_seconds: wall_seconds - i64::from(offset),
+                nanos: fraction_nanos,
+            },
+        })
     }
 
-    /// The first millisecond at or after this timestamp's start: a call whose `started_at` is at least this
-    /// value did not start before the timestamp. A date starts at its UTC midnight.
-    pub fn start_millis(self) -> i64 {
+    /// The first millisecond at or after this timestamp's start in `zone`: a call whose `started_at` is at
+    /// least this value did not start before the timestamp. A date starts at the first instant of that local
+    /// day; a local datetime is resolved by the compatible rule (see `zone`).
+    pub fn start_millis(self, zone: &TimeZone) -> i64 {
         match self {
-            Timestamp::Date(date) => date_start_millis(date),
-            Timestamp::Instant { epoch_nanos } => ceil_div(epoch_nanos, NANOS_PER_MILLI),
+            Timestamp::Date(date) => zone.first_instant(date_wall_millis(date)),
+            _ => self.instant_millis(zone),
         }
     }
 
     /// The exclusive end this timestamp denotes as an upper bound, in milliseconds: a date covers its whole
-    /// day (the bound is the next midnight), an instant is exclusive itself.
-    pub fn end_millis(self) -> i64 {
+    /// local day (the bound is the first instant of the next one), an instant is exclusive itself.
+    pub fn end_millis(self, zone: &TimeZone) -> i64 {
         match self {
-            Timestamp::Date(date) => date_start_millis(date) + MILLIS_PER_DAY,
-            // A call at millisecond t started before the instant iff t * 1e6 < nanos iff t < ceil(nanos / 1e6).
-            Timestamp::Instant { epoch_nanos } => ceil_div(epoch_nanos, NANOS_PER_MILLI),
+            Timestamp::Date(date) => zone.first_instant(date_wall_millis(date) + MILLIS_PER_DAY),
+            // A call at millisecond t started before the instant iff t < the instant, in milliseconds rounded up.
+            _ => self.instant_millis(zone),
         }
+    }
+
+    /// A datetime's instant in milliseconds, a fraction of one rounded up; local ones are resolved in `zone`
+    /// (offsets change on whole seconds, so the fraction is kept as it is).
+    fn instant_millis(self, zone: &TimeZone) -> i64 {
+        let (whole_millis, nanos) = match self {
+            Timestamp::Instant { epoch_seconds, nanos } => (epoch_seconds * 1000, nanos),
+            Timestamp::Local { wall_seconds, nanos } => {
+                let wall = wall_seconds * 1000 + i64::from(nanos) / NANOS_PER_MILLI;
+                (wall_seconds * 1000 + zone.resolve(wall) - wall, nanos)
+            }
+            Timestamp::Date(date) => (date_wall_millis(date), 0),
+        };
+        whole_millis + (i64::from(nanos) + NANOS_PER_MILLI - 1) / NANOS_PER_MILLI
     }
 }
 
-fn date_start_millis(date: NaiveDate) -> i64 {
-    date.and_time(NaiveTime::MIN).and_utc().timestamp_millis()
+fn date_wall_millis(date: NaiveDate) -> i64 {
+    wall_millis(date.and_time(NaiveTime::MIN))
 }
 
-fn ceil_div(numerator: i128, denominator: i128) -> i64 {
-    -((-numerator).div_euclid(denominator)) as i64
-}
 
 /// Formats epoch milliseconds as RFC 3339 in UTC with milliseconds, as JavaScript's `toISOString` does
 /// (`2026-11-01T00:00:00.000Z`; years outside 0000–9999 in its six-digit signed form).
 pub fn format_millis(epoch_millis: i64) -> String {
-    let Some(instant) = DateTime::from_timestamp_millis(epoch_millis) else {
+    format!("{}.{:03}Z", wall_clock(epoch_millis), epoch_millis.rem_euclid(1000))
+}
+
+/// Formats an instant as RFC 3339 local time with the given offset: `2026-11-01T00:00:00+05:30`, with
+/// milliseconds only when there are some, and the offset's seconds only when it has some (historical
+/// local mean times).
+pub fn format_with_offset(epoch_millis: i64, offset_millis: i64) -> String {
+    let local = epoch_millis + offset_millis;
+    let millis = match local.rem_euclid(1000) {
+        0 => String::new(),
+        ms => format!(".{ms:03}"),
+    };
+    let sign = if offset_millis < 0 { '-' } else { '+' };
+    let seconds = offset_millis.unsigned_abs() / 1000;
+    let (hours, minutes, secs) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    let offset = match secs {
+        0 => format!("{sign}{hours:02}:{minutes:02}"),
+        _ => format!("{sign}{hours:02}:{minutes:02}:{secs:02}"),
+    };
+    format!("{}{millis}{offset}", wall_clock(local))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of wall-clock milliseconds (years outside 0000–9999 as `toISOString` writes them).
+fn wall_clock(wall_millis: i64) -> String {
+    let Some(instant) = DateTime::from_timestamp_millis(wall_millis) else {
         // Beyond chrono's range (±262,000 years): no parameter can produce it, but never panic.
-        return epoch_millis.to_string();
+        return wall_millis.to_string();
     };
     let year = instant.year();
     let year = if (0..=9999).contains(&year) {
@@ -96,13 +142,12 @@ pub fn format_millis(epoch_millis: i64) -> String {
         )
     };
     format!(
-        "{year}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        "{year}-{:02}-{:02}T{:02}:{:02}:{:02}",
         instant.month(),
         instant.day(),
         instant.hour(),
         instant.minute(),
         instant.second(),
-        instant.timestamp_subsec_millis()
     )
 }
 
@@ -195,11 +240,14 @@ impl<'a> Cursor<'a> {
         Ok((time, nanos))
     }
 
-    /// The UTC offset in seconds: none (UTC), `Z`, or a sign (`+`, `-`, or a space standing for `+`) with
-    /// `HH`, `HHMM` or `HH:MM`.
-    fn offset(&mut self) -> Result<i32, InvalidTimestamp> {
-        if self.at_end() || self.eat_any(b"Zz") {
-            return Ok(0);
+    /// The UTC offset in seconds: none (`None`: local time), `Z`, or a sign (`+`, `-`, or a space standing
+    /// for `+`) with `HH`, `HHMM` or `HH:MM`.
+    fn offset(&mut self) -> Result<Option<i32>, InvalidTimestamp> {
+        if self.at_end() {
+            return Ok(None);
+        }
+        if self.eat_any(b"Zz") {
+            return Ok(Some(0));
         }
         let sign = match self.peek() {
             Some(b'+' | b' ') => 1,
@@ -217,16 +265,21 @@ impl<'a> Cursor<'a> {
         if hours > 23 || minutes > 59 {
             return Err(InvalidTimestamp);
         }
-        Ok(sign * (hours * 3600 + minutes * 60) as i32)
+        Ok(Some(sign * (hours * 3600 + minutes * 60) as i32))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::zone;
+
+    fn utc() -> TimeZone {
+        TimeZone::utc()
+    }
 
     fn millis(text: &str) -> i64 {
-        Timestamp::parse(text).unwrap().start_millis()
+        Timestamp::parse(text).unwrap().start_millis(&utc())
     }
 
     // 2026-11-01T00:00:00Z, worked out as 20,758 days after 1970-01-01 (date -u -d @1793491200).
@@ -289,10 +342,10 @@ mod tests {
             date,
             Timestamp::Date(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap())
         );
-        assert_eq!(date.start_millis(), NOV_1);
-        assert_eq!(date.end_millis(), NOV_1 + MILLIS_PER_DAY);
+        assert_eq!(date.start_millis(&utc()), NOV_1);
+        assert_eq!(date.end_millis(&utc()), NOV_1 + MILLIS_PER_DAY);
         let instant = Timestamp::parse("2026-11-01T00:00:00Z").unwrap();
-        assert_eq!(instant.end_millis(), NOV_1);
+        assert_eq!(instant.end_millis(&utc()), NOV_1);
     }
 
     #[test]
@@ -300,7 +353,7 @@ mod tests {
         assert_eq!(millis("0001-01-01"), -62_135_596_800_000);
         assert_eq!(millis("0000-01-01T00:00:00Z"), -62_167_219_200_000);
         let last = Timestamp::parse("9999-12-31").unwrap();
-        assert_eq!(last.end_millis(), 253_402_300_800_000);
+        assert_eq!(last.end_millis(&utc()), 253_402_300_800_000);
         assert_eq!(
             millis("9999-12-31T23:59:59.999-23:59"),
             253_402_300_800_000 + 86_340_000 - 1
@@ -345,6 +398,48 @@ mod tests {
             assert_eq!(Timestamp::parse(text), Err(InvalidTimestamp), "{text:?}");
         }
         assert!(Timestamp::parse("2028-02-29").is_ok());
+    }
+
+    #[test]
+    fn without_an_offset_a_datetime_is_local_time_in_the_zone() {
+        let kolkata = zone("Asia/Calcutta");
+        let local = Timestamp::parse("2026-11-01T09:30:00.250").unwrap();
+        assert_eq!(local.start_millis(&utc()), NOV_1 + 9 * 3_600_000 + 1_800_000 + 250);
+        assert_eq!(local.start_millis(&kolkata), NOV_1 + 4 * 3_600_000 + 250);
+        // An explicit offset wins over the zone.
+        let explicit = Timestamp::parse("2026-11-01T09:30:00Z").unwrap();
+        assert_eq!(explicit.start_millis(&kolkata), NOV_1 + 9 * 3_600_000 + 1_800_000);
+        // Sub-millisecond local times still round up to the next millisecond.
+        let fine = Timestamp::parse("2026-11-01T00:00:00.0000001").unwrap();
+        assert_eq!(fine.start_millis(&kolkata), NOV_1 - 19_800_000 + 1);
+        // A time in New York's spring gap moves forward by the gap.
+        let gap = Timestamp::parse("2026-03-08T02:30:00").unwrap();
+        let new_york = zone("America/New_York");
+        assert_eq!(format_millis(gap.start_millis(&new_york)), "2026-03-08T07:30:00.000Z");
+    }
+
+    #[test]
+    fn a_date_is_a_whole_local_day() {
+        let date = Timestamp::parse("2026-11-01").unwrap();
+        let kolkata = zone("Asia/Calcutta");
+        assert_eq!(date.start_millis(&kolkata), NOV_1 - 19_800_000);
+        assert_eq!(date.end_millis(&kolkata), NOV_1 - 19_800_000 + MILLIS_PER_DAY);
+        // New York's 2026-11-01 lasts 25 hours; Santiago's 2026-09-06 starts at 01:00.
+        let new_york = zone("America/New_York");
+        assert_eq!(date.end_millis(&new_york) - date.start_millis(&new_york), 25 * 3_600_000);
+        let santiago = Timestamp::parse("2026-09-06").unwrap();
+        assert_eq!(format_millis(santiago.start_millis(&zone("America/Santiago"))), "2026-09-06T04:00:00.000Z");
+    }
+
+    #[test]
+    fn formats_with_the_zone_s_offset() {
+        assert_eq!(format_with_offset(NOV_1, 19_800_000), "2026-11-01T05:30:00+05:30");
+        assert_eq!(format_with_offset(NOV_1 + 250, -18_000_000), "2026-10-31T19:00:00.250-05:00");
+        assert_eq!(format_with_offset(NOV_1, 0), "2026-11-01T00:00:00+00:00");
+        assert_eq!(format_with_offset(NOV_1, 49_500_000), "2026-11-01T13:45:00+13:45");
+        // Local mean time, with seconds: Asia/Kolkata's in 1850 was +05:53:28.
+        assert_eq!(format_with_offset(0, 21_208_000), "1970-01-01T05:53:28+05:53:28");
+        assert_eq!(format_with_offset(-1, -3_600_000), "1969-12-31T22:59:59.999-01:00");
     }
 
     #[test]

@@ -28,6 +28,8 @@ before(async () => {
         expired: { role: "super_admin", expiresAt: new Date(seededAt - 60_000).toISOString() },
       },
       vars,
+      // The zone test asks once per zone the runtime knows (over 400 requests a minute with one key).
+      limits: { clientIp: 10_000, apiKey: 10_000 },
     }),
     // No migrations: D1 has no tables.
     startLocalWorker({ migrations: false, keys: { admin: { role: "super_admin" } }, vars }),
@@ -70,7 +72,8 @@ describe("the answer", () => {
     assert.deepEqual(Object.keys(body), ["success", "message", "data"]);
     assert.equal(body.success, true);
     assert.equal(body.message, "Calls by phone number fetched successfully");
-    assert.deepEqual(Object.keys(body.data), ["phone_numbers", "start_date", "end_date", "user_email"]);
+    assert.deepEqual(Object.keys(body.data), ["phone_numbers", "start_date", "end_date", "user_email", "timezone"]);
+    assert.equal(body.data.timezone, "UTC");
     assert.equal(body.data.user_email, "alice@example.com");
     for (const row of body.data.phone_numbers) {
       assert.deepEqual(Object.keys(row), ["phone_number", "total_calls", "total_duration_minutes", "total_duration_hours"]);
@@ -158,6 +161,94 @@ describe("the answer", () => {
     assert.equal(body.data.user_email, "nobody@example.com");
     await expectRows(`${DAY_QUERY}&user_email=carol@example.com`, []);
     await expectRows("start_date=2030-01-01&end_date=2030-12-31", []);
+  });
+});
+
+describe("time zones and series", () => {
+  // 2025-01-10 in Asia/Kolkata (+05:30) is [2025-01-09T18:30Z, 2025-01-10T18:30Z): every call of DAY_RECORDS
+  // on the UTC day, e-before (a millisecond before it) too, and not e-end (2025-01-11T00:00Z, 05:30 there).
+  test("a date is a whole local day", async () => {
+    const body = await expectRows("start_date=2025-01-10&end_date=2025-01-10&timezone=Asia/Kolkata", fx.DAY_WITH_BEFORE);
+    assert.equal(body.data.start_date, "2025-01-09T18:30:00.000Z");
+    assert.equal(body.data.end_date, "2025-01-10T18:30:00.000Z");
+    assert.equal(body.data.timezone, "Asia/Kolkata");
+    assert.equal(body.data.interval, undefined);
+  });
+
+  test("a datetime without an offset is local time; an explicit offset wins", async () => {
+    const local = await expectRows("start_date=2025-01-10T05:30:00&end_date=2025-01-11T05:30:00&timezone=asia/kolkata", fx.DAY);
+    assert.equal(local.data.start_date, "2025-01-10T00:00:00.000Z");
+    assert.equal(local.data.timezone, "Asia/Kolkata", "IANA's spelling, whatever the case asked");
+    const explicit = await expectRows("start_date=2025-01-10T00:00:00Z&end_date=2025-01-11T00:00:00%2B00:00&timezone=Asia/Kolkata", fx.DAY);
+    assert.equal(explicit.data.end_date, "2025-01-11T00:00:00.000Z");
+  });
+
+  test("a daily series: one point per local day, dense, adding up to the totals", async () => {
+    const { body } = await get("start_date=2025-01-10&end_date=2025-01-11&timezone=Asia/Calcutta&interval=day");
+    assert.equal(body.data.interval, "day");
+    assert.equal(body.data.timezone, "Asia/Kolkata");
+    const row = (label) => body.data.phone_numbers.find((r) => r.phone_number === label);
+    // +14155550100: e-start and j1 on the 10th (45 + 90 s), e-end (3000 s) on the 11th, 05:30 local.
+    assert.deepEqual(row("+14155550100"), {
+      phone_number: "+14155550100",
+      total_calls: 3,
+      total_duration_minutes: 52.25,
+      total_duration_hours: 0.87,
+      series: [
+        { start: "2025-01-10T00:00:00+05:30", total_calls: 2, total_duration_minutes: 2.25, total_duration_hours: 0.04 },
+        { start: "2025-01-11T00:00:00+05:30", total_calls: 1, total_duration_minutes: 50, total_duration_hours: 0.83 },
+      ],
+    });
+    // WEB_CALL had nothing on the 11th: a point of zeros.
+    assert.deepEqual(row("WEB_CALL").series[1], { start: "2025-01-11T00:00:00+05:30", total_calls: 0, total_duration_minutes: 0, total_duration_hours: 0 });
+    for (const r of body.data.phone_numbers) assert.equal(r.series.reduce((n, p) => n + p.total_calls, 0), r.total_calls, r.phone_number);
+  });
+
+  test("the first and last periods are clipped to the range; week periods start on Monday", async () => {
+    // 2025-01-10 was a Friday: the weeks are [Fri 10, Mon 13) and [Mon 13, Tue 14).
+    const { body } = await get("start_date=2025-01-10&end_date=2025-01-13&interval=week");
+    assert.deepEqual(body.data.phone_numbers[0].series.map((p) => p.start), ["2025-01-10T00:00:00+00:00", "2025-01-13T00:00:00+00:00"]);
+  });
+
+  test("every zone the runtime knows is accepted, and echoed in IANA's current spelling", async () => {
+    const renamed = {
+      "Asia/Calcutta": "Asia/Kolkata",
+      "Asia/Katmandu": "Asia/Kathmandu",
+      "Asia/Saigon": "Asia/Ho_Chi_Minh",
+      "Asia/Rangoon": "Asia/Yangon",
+      "Europe/Kiev": "Europe/Kyiv",
+      "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
+      "America/Godthab": "America/Nuuk",
+      "Atlantic/Faeroe": "Atlantic/Faroe",
+      "Pacific/Enderbury": "Pacific/Kanton",
+      "Etc/UTC": "UTC",
+      "UTC": "UTC",
+    };
+    const same = (a, b) => new Intl.DateTimeFormat("en", { timeZone: a }).resolvedOptions().timeZone === new Intl.DateTimeFormat("en", { timeZone: b }).resolvedOptions().timeZone;
+    const zones = [...new Set([...Intl.supportedValuesOf("timeZone"), ...Object.keys(renamed), ...Object.values(renamed)])];
+    assert.ok(zones.length > 400);
+    for (const zone of zones) {
+      const { status, body } = await get(`start_date=2025-01-10&end_date=2025-01-10&timezone=${encodeURIComponent(zone)}`);
+      assert.equal(status, 200, `${zone}: ${JSON.stringify(body)}`);
+      const echoed = body.data.timezone;
+      if (renamed[zone]) assert.equal(echoed, renamed[zone], zone);
+      assert.ok(same(echoed, zone), `${zone} echoed as ${echoed}, another zone`);
+      assert.ok(!(echoed in renamed) || renamed[echoed] === echoed, `${zone} echoed by a legacy name, ${echoed}`);
+    }
+    for (const spelling of ["asia/kolkata", "ASIA/KOLKATA", "Asia/Kolkata", "asia/calcutta", " Asia/Kolkata "]) {
+      const { body } = await get(`timezone=${encodeURIComponent(spelling)}`);
+      assert.equal(body.data.timezone, "Asia/Kolkata", spelling);
+    }
+  });
+
+  test("unknown zones and intervals, and too many periods, are 400s naming the parameter", async () => {
+    const zone = /^Invalid timezone: expected an IANA time zone name such as Asia\/Kolkata/;
+    for (const value of ["Mars/Olympus", "%2B05:30", "GMT%2B5:30", "Asia", "asia/kolkata/x", "Asia%2FKolkata%00", "EST%20EDT", "x".repeat(65)]) {
+      await expectError(get(`timezone=${value}`), 400, zone);
+    }
+    await expectError(get("interval=fortnight"), 400, /^Invalid interval: expected hour, day, week \(ISO weeks, from Monday\) or month$/);
+    await expectError(get("start_date=2025-01-01&end_date=2025-03-01&interval=hour"), 400, /^Too many periods: interval=hour splits this range into more than 1000 periods/);
+    await expectError(get("timezone=UTC&timezone=UTC"), 400, /^Parameter timezone was given more than once$/);
   });
 });
 

@@ -1,6 +1,6 @@
-// Upgrading a database that already holds calls: 0002 (rollups) must backfill them, applied with
-// `wrangler d1 migrations apply` as a user would, and the worker must then answer from the rollups; 0003 then
-// guards `calls` against writes the rollups could not account for.
+// Upgrading a database that already holds calls: 0002 (rollups) and 0004 (quarter-hour rollups) must
+// backfill them, applied with `wrangler d1 migrations apply` as a user would, and the worker must then answer
+// from the rollups; 0003 guards `calls` against writes the rollups could not account for.
 import assert from "node:assert/strict";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -37,6 +37,8 @@ before(async () => {
   assert.match(output, /0002_rollups\.sql\s*│\s*✅/);
   await copyFile(join(ROOT, "migrations", "0003_calls_guard.sql"), join(project, "migrations", "0003_calls_guard.sql"));
   assert.match(await apply(state), /0003_calls_guard\.sql\s*│\s*✅/);
+  await copyFile(join(ROOT, "migrations", "0004_quarter_hour_rollups.sql"), join(project, "migrations", "0004_quarter_hour_rollups.sql"));
+  assert.match(await apply(state), /0004_quarter_hour_rollups\.sql\s*│\s*✅/);
   keys = await createKeys(state, { admin: { role: "super_admin" } });
   worker = await startWorker(state, { vars: { DIAGNOSTICS: "on" } });
 });
@@ -46,7 +48,7 @@ after(async () => {
   await rm(project, { recursive: true, force: true });
 });
 
-test("0002 and 0003 create every trigger whole", async () => {
+test("0002 to 0004 create every trigger whole", async () => {
   const triggers = await withBindings({ persistTo: worker.state }, async (env) =>
     (await env.DB.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all()).results,
   );
@@ -60,6 +62,26 @@ test("0002 and 0003 create every trigger whole", async () => {
     "calls_updated",
   ]);
   for (const { name, sql } of triggers) assert.match(sql, /\bEND$/, `${name} ends with its END`);
+  const added = triggers.find((t) => t.name === "call_facts_added").sql;
+  for (const table of ["calls_by_quarter", "calls_by_hour", "calls_by_day", "calls_by_month", "user_calls_by_quarter", "user_calls_by_hour", "user_calls_by_day", "user_calls_by_month"]) {
+    assert.match(added, new RegExp(`INSERT INTO ${table} VALUES`), table);
+  }
+});
+
+test("0004 files the calls that were there into quarter-hours, and local days read from them", async () => {
+  const [direct, quarters] = await withBindings({ persistTo: worker.state }, async (env) => [
+    (await env.DB.prepare("SELECT started_at - ((started_at % 900000) + 900000) % 900000 AS q, bucket, COUNT(*) AS n, SUM(duration_ms) AS ms FROM calls GROUP BY 1, 2 ORDER BY 1, 2").all()).results,
+    (await env.DB.prepare("SELECT period_start AS q, bucket, calls AS n, duration_ms AS ms FROM calls_by_quarter ORDER BY 1, 2").all()).results,
+  ]);
+  assert.ok(direct.length > 10);
+  assert.deepEqual(quarters, direct);
+  // 2025-01-10 in Kathmandu (+05:45) starts and ends on quarter-hours: rollups only, as the raw query says.
+  const query = `${ENDPOINT}?start_date=2025-01-10&end_date=2025-01-10&timezone=Asia/Kathmandu&interval=hour`;
+  const rollups = await request(worker.base, query, { key: keys.admin.key });
+  const raw = await request(worker.base, `${query}&strategy=raw`, { key: keys.admin.key });
+  assert.equal(rollups.status, 200);
+  assert.deepEqual(rollups.body.data, raw.body.data);
+  assert.equal(rollups.body.data.phone_numbers[0].series.length, 24);
 });
 
 test("calls that were there before 0002 are in the rollups", async () => {
