@@ -2,7 +2,9 @@
 // The benchmark: for each dataset size, load the calls into a fresh local D1, serve the built worker with
 // `wrangler dev` (DIAGNOSTICS=on, for strategy=raw and the static route), and for each scenario measure the
 // D1 rows one request reads (from the worker's log line) and p50/p99 latency under concurrent load (wrk).
-// Prints a table, the targets of issue #3, and the wasm size. Not part of the test run.
+// Local time (issue #12): 30 whole local days in Asia/Kolkata, as a total and as a daily series, and local
+// hours in Asia/Kathmandu (+05:45, bounds on quarter-hours), also measured at one connection against the
+// plain 30-day UTC request. Prints a table, the targets, and the wasm size. Not part of the test run.
 //
 //   node bench/run.mjs [--sizes 10000,100000,1000000] [--duration 10] [--connections 16] [--threads 2]
 //
@@ -35,6 +37,11 @@ async function rowsRead(worker, path, key) {
 }
 
 const results = [];
+/** The one-connection runs. */
+const single = [];
+const KOLKATA_DAYS = "30 local days, Kolkata (dates)";
+const KOLKATA_SERIES = "30 local days, Kolkata, daily";
+const ONE_CONNECTION = ["30 days, all tenants", KOLKATA_DAYS, KOLKATA_SERIES];
 
 for (const size of SIZES) {
   const state = await newStateDir();
@@ -50,11 +57,19 @@ for (const size of SIZES) {
     // raw answers can be compared.
     const now = Date.now();
     const until = (millis) => `start_date=${new Date(now - millis).toISOString()}&end_date=${new Date(now).toISOString()}`;
+    // Local dates: the 30 whole days before today in Kolkata; twelve local hours three days ago in Kathmandu.
+    const kolkataToday = new Date(now + 5.5 * 3_600_000).toISOString().slice(0, 10);
+    const localDay = (days) => new Date(Date.parse(kolkataToday) - days * DAY).toISOString().slice(0, 10);
+    const kolkata = `start_date=${localDay(30)}&end_date=${localDay(1)}&timezone=Asia/Kolkata`;
+    const kathmanduDay = new Date(now + 5.75 * 3_600_000 - 3 * DAY).toISOString().slice(0, 10);
     const scenarios = [
       ["30 days, all tenants", until(30 * DAY)],
       ["30 days, one tenant", `${until(30 * DAY)}&user_email=tenant7@bench.example`],
       ["365 days, all tenants", until(365 * DAY)],
       ["2 hours, all tenants", until(2 * 3_600_000)],
+      [KOLKATA_DAYS, kolkata],
+      [KOLKATA_SERIES, `${kolkata}&interval=day`],
+      ["12 local hours, Kathmandu, hourly", `start_date=${kathmanduDay}T08:00:00&end_date=${kathmanduDay}T20:00:00&timezone=Asia/Kathmandu&interval=hour`],
     ];
     const staticPath = "/__diagnostics/static";
     await request(worker.base, staticPath, { key: admin.key }); // warm up
@@ -71,6 +86,12 @@ for (const size of SIZES) {
       }
       if (answers.rollups !== answers.raw) throw new Error(`${size}, ${scenario}: rollups and raw disagree`);
     }
+    // One connection: latency without queueing, for the local-time targets.
+    for (const [scenario, query] of scenarios.filter(([name]) => ONE_CONNECTION.includes(name))) {
+      const path = `${ENDPOINT}?${query}`;
+      single.push({ size, scenario, ...(await wrk(worker.base + path, { ...load, threads: 1, connections: 1, key: admin.key })) });
+      log(`${size}: ${scenario}, one connection done`);
+    }
   } finally {
     await worker.stop();
   }
@@ -82,6 +103,15 @@ console.log(
   table(
     header,
     results.map((r) => [r.size.toLocaleString("en"), r.scenario, r.strategy, r.rows.toLocaleString("en"), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.rps, 0), String(r.errors)]),
+  ),
+);
+
+console.log("");
+console.log("One connection (wrk -t1 -c1):");
+console.log(
+  table(
+    ["calls", "scenario", "p50 ms", "p99 ms", "req/s", "errors"],
+    single.map((r) => [r.size.toLocaleString("en"), r.scenario, fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.rps, 0), String(r.errors)]),
   ),
 );
 
@@ -99,6 +129,17 @@ check(big.rows <= 10_000, `rows read, 30 days at ${largest.toLocaleString("en")}
 check(big.p50 <= 2 * small.p50, `p50, 30 days: ${fmt(big.p50, 2)} ms at ${largest.toLocaleString("en")} calls vs ${fmt(small.p50, 2)} ms at ${smallest.toLocaleString("en")} (target <= 2x: ${fmt(big.p50 / small.p50, 2)}x)`);
 check(raw.p50 >= 10 * big.p50, `p50, 30 days at ${largest.toLocaleString("en")} calls: raw GROUP BY ${fmt(raw.p50, 2)} ms vs rollups ${fmt(big.p50, 2)} ms (target >= 10x: ${fmt(raw.p50 / big.p50, 1)}x)`);
 check(big.p50 <= 3 * floor.p50, `p50, 30 days at ${largest.toLocaleString("en")} calls vs the static route: ${fmt(big.p50, 2)} ms vs ${fmt(floor.p50, 2)} ms (target <= 3x: ${fmt(big.p50 / floor.p50, 2)}x)`);
+const days = find(largest, KOLKATA_DAYS, "rollups");
+const series = find(largest, KOLKATA_SERIES, "rollups");
+check(days.rows <= 10_000, `rows read, ${KOLKATA_DAYS} at ${largest.toLocaleString("en")} calls: ${days.rows.toLocaleString("en")} (target <= 10,000; raw reads ${find(largest, KOLKATA_DAYS, "raw").rows.toLocaleString("en")})`);
+check(series.rows <= 30_000, `rows read, ${KOLKATA_SERIES} at ${largest.toLocaleString("en")} calls: ${series.rows.toLocaleString("en")} (target <= 30,000)`);
+const one = (scenario) => single.find((r) => r.size === largest && r.scenario === scenario);
+for (const scenario of [KOLKATA_DAYS, KOLKATA_SERIES]) {
+  const ratio = one(scenario).p50 / one(month).p50;
+  check(ratio <= 2, `p50 at one connection, ${scenario} vs 30 days UTC at ${largest.toLocaleString("en")} calls: ${fmt(one(scenario).p50, 2)} ms vs ${fmt(one(month).p50, 2)} ms (target <= 2x: ${fmt(ratio, 2)}x)`);
+}
+const hours = "12 local hours, Kathmandu, hourly";
+console.log(`rows read, ${hours} (quarter-hour bounds, rollups only): ${SIZES.map((s) => `${find(s, hours, "rollups").rows.toLocaleString("en")} at ${s.toLocaleString("en")} calls`).join(", ")}`);
 console.log("");
 console.log(execFileSync("bash", [join(ROOT, "scripts", "size.sh")], { encoding: "utf8" }).trim());
 console.log(`machine: ${machine()}; wrk -t${values.threads} -c${values.connections} -d${values.duration}s on the same machine`);

@@ -10,12 +10,11 @@ use js_sys::{futures::JsFuture, Array, ArrayBuffer, Object, Promise, Reflect, Ui
 use wasm_bindgen::prelude::*;
 use worker::Env;
 
-use crate::buckets::BucketTotal;
 use crate::error::ApiError;
 use crate::keycache::RecordCache;
 use crate::limits::Limit;
 use crate::platform::{KeyLookup, Platform, QueryAnswer};
-use crate::sql::{Param, Statement};
+use crate::sql::{read_periods, Param, Statement};
 use crate::zone::{parse_gmt_offset, Offsets, TimeZone};
 
 /// KV caches a key's record at the edge for this long (its floor). With the isolate's own cache
@@ -206,19 +205,14 @@ impl Platform for Cloudflare {
             .map_err(&failed)?
             .dyn_into()
             .map_err(|_| ApiError::Internal("D1 query failed: no results array".into()))?;
-        let totals = rows
-            .iter()
-            .map(|row| {
-                let bucket = Reflect::get(&row, &"bucket".into()).ok()?.as_string()?;
-                Some(BucketTotal {
-                    period: usize::try_from(number(&row, "p")?).ok()?,
-                    phone_number: bucket,
-                    total_calls: number(&row, "calls")?,
-                    total_duration_millis: number(&row, "duration_ms")?,
-                })
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| ApiError::Internal("D1 query failed: a row is not a bucket total".into()))?;
+        let mut totals = Vec::new();
+        for row in rows.iter() {
+            let text = |name: &str| Reflect::get(&row, &name.into()).ok()?.as_string();
+            let periods = text("bucket").zip(text("periods")).and_then(|(b, p)| read_periods(&b, &p));
+            totals.extend(periods.ok_or_else(|| {
+                ApiError::Internal("D1 query failed: a row is not a bucket's totals".into())
+            })?);
+        }
         Ok(QueryAnswer { totals, rows_read })
     }
 
