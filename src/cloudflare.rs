@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::keycache::RecordCache;
 use crate::limits::Limit;
 use crate::platform::{KeyLookup, Platform, QueryAnswer};
-use crate::sql::{read_periods, Param, Statement};
+use crate::sql::{read_row, Param, Statement};
 use crate::zone::{parse_gmt_offset, Offsets, TimeZone};
 
 /// KV caches a key's record at the edge for this long (its floor). With the isolate's own cache
@@ -208,7 +208,7 @@ impl Platform for Cloudflare {
         let mut totals = Vec::new();
         for row in rows.iter() {
             let text = |name: &str| Reflect::get(&row, &name.into()).ok()?.as_string();
-            let periods = text("bucket").zip(text("periods")).and_then(|(b, p)| read_periods(&b, &p));
+            let periods = text("bucket").zip(text("parts")).and_then(|(b, p)| read_row(statement, &b, &p));
             totals.extend(periods.ok_or_else(|| {
                 ApiError::Internal("D1 query failed: a row is not a bucket's totals".into())
             })?);

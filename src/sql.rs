@@ -8,6 +8,8 @@
 //! every zone in use) read no raw calls. Every part sums exact integer milliseconds, so the answer is exactly
 //! the raw aggregation's.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Datelike, NaiveDate};
 
 use crate::buckets::BucketTotal;
@@ -18,7 +20,7 @@ const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 
 /// Where a part of a period is read from, finest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Source {
     Calls = 0,
     Quarters = 1,
@@ -57,6 +59,10 @@ pub enum Param {
 pub struct Statement {
     pub sql: String,
     pub params: Vec<Param>,
+    /// For each part the statement reads (its index in the rows' `parts`), the periods it counts in, and
+    /// with which sign: a part shared by two periods (a Kolkata day's last 5½ hours, subtracted from it, are
+    /// the next day's first, added to it) is read once.
+    pub targets: Vec<Vec<(usize, i8)>>,
 }
 
 /// What reading raw calls costs, per this many milliseconds, against one rollup row per bucket: raw reads
@@ -243,18 +249,31 @@ pub fn plan(selection: &Selection) -> Vec<Segment> {
         .collect()
 }
 
-/// The one statement answering `selection`: a row per bucket, its `periods` a list `p:calls:duration_ms,...`
-/// of its non-zero periods (`p`: the period's index), which [`read_periods`] reads. One row per bucket
-/// rather than per bucket and period: a daily series of 30 days returns 30 times fewer rows. The segments
-/// travel as one bound JSON array, read with `json_each`, so the statement's size and its number of
-/// parameters do not grow with the number of periods (D1 allows 100 parameters and 5 terms per compound
-/// SELECT: here at most 2 and exactly 5).
+/// The one statement answering `selection`: a row per bucket, its `parts` a list `i:calls:duration_ms,...`
+/// of what each rollup row (or group of raw calls) of the bucket holds, `i` the index of the part it was
+/// read for; [`read_row`] sums them into periods. One row per bucket, and no grouping but by bucket: D1
+/// counts a row read again each time SQLite sorts it, so grouping by part or period too would double the
+/// rows read. The parts travel as one bound JSON array, read with `json_each`, so the statement's size and
+/// its number of parameters do not grow with the number of periods (D1 allows 100 parameters and 5 terms per
+/// compound SELECT: here at most 2 and exactly 5).
 pub fn statement(selection: &Selection) -> Statement {
-    let segments: Vec<String> = plan(selection)
+    let mut parts: Vec<(Source, i64, i64)> = Vec::new();
+    let mut targets: Vec<Vec<(usize, i8)>> = Vec::new();
+    let mut index: HashMap<(Source, i64, i64), usize> = HashMap::new();
+    for segment in plan(selection) {
+        let key = (segment.source, segment.start, segment.end);
+        let i = *index.entry(key).or_insert_with(|| {
+            parts.push(key);
+            targets.push(Vec::new());
+            parts.len() - 1
+        });
+        targets[i].push((segment.period, segment.sign));
+    }
+    let json: Vec<String> = parts
         .iter()
-        .map(|s| format!("[{},{},{},{},{}]", s.period, s.sign, s.source as u8, s.start, s.end))
+        .map(|(source, start, end)| format!("[{},{start},{end}]", *source as u8))
         .collect();
-    let mut params = vec![Param::Text(format!("[{}]", segments.join(",")))];
+    let mut params = vec![Param::Text(format!("[{}]", json.join(",")))];
     let per_user = selection.user_email.is_some();
     // ?2 is the user's email when there is one (always bound, never spliced).
     let user = match &selection.user_email {
@@ -270,42 +289,56 @@ pub fn statement(selection: &Selection) -> Statement {
             let table = source.table(per_user);
             let code = source as u8;
             match source {
+                // Raw calls are many: grouped per part first (with strategy=raw, the plain GROUP BY).
                 Source::Calls => format!(
-                    "SELECT s.p, r.bucket, s.sign AS calls, s.sign * r.duration_ms AS duration_ms \
+                    "SELECT s.i AS i, r.bucket AS bucket, COUNT(*) AS calls, SUM(r.duration_ms) AS duration_ms \
                      FROM s CROSS JOIN {table} AS r \
-                     WHERE s.src = {code} AND {user}r.started_at >= s.lo AND r.started_at < s.hi"
+                     WHERE s.src = {code} AND {user}r.started_at >= s.lo AND r.started_at < s.hi \
+                     GROUP BY s.i, r.bucket"
                 ),
                 _ => format!(
-                    "SELECT s.p, r.bucket, s.sign * r.calls, s.sign * r.duration_ms \
-                     FROM s CROSS JOIN {table} AS r \
+                    "SELECT s.i, r.bucket, r.calls, r.duration_ms FROM s CROSS JOIN {table} AS r \
                      WHERE s.src = {code} AND {user}r.period_start >= s.lo AND r.period_start < s.hi"
                 ),
             }
         })
         .collect();
     let sql = format!(
-        "WITH s(p, sign, src, lo, hi) AS (SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, \
-         value ->> 4 FROM json_each(?1)) \
-         SELECT bucket, group_concat(p || ':' || calls || ':' || duration_ms) AS periods FROM (\
-         SELECT p, bucket, SUM(calls) AS calls, SUM(duration_ms) AS duration_ms FROM ({}) \
-         GROUP BY p, bucket HAVING SUM(calls) <> 0) GROUP BY bucket",
+        "WITH s(i, src, lo, hi) AS (SELECT key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)) \
+         SELECT bucket, group_concat(i || ':' || calls || ':' || duration_ms) AS parts FROM ({}) \
+         GROUP BY bucket",
         terms.join(" UNION ALL ")
     );
-    Statement { sql, params }
+    Statement {
+        sql,
+        params,
+        targets,
+    }
 }
 
-/// A bucket's totals per period from its statement row: `periods` is `p:calls:duration_ms,...`.
-pub fn read_periods(bucket: &str, periods: &str) -> Option<Vec<BucketTotal>> {
+/// A bucket's totals per period from its statement row (`parts`: `i:calls:duration_ms,...`), each part
+/// added to or subtracted from the periods it counts in. `None` if the row cannot be read, or if a period
+/// comes out negative (the rollups would disagree with each other).
+pub fn read_row(statement: &Statement, bucket: &str, parts: &str) -> Option<Vec<BucketTotal>> {
+    let mut periods: HashMap<usize, (i64, i64)> = HashMap::new();
+    for entry in parts.split(',') {
+        let mut fields = entry.split(':').map(|n| n.parse::<i64>().ok());
+        let (part, calls, millis) = (fields.next()??, fields.next()??, fields.next()??);
+        for &(period, sign) in statement.targets.get(usize::try_from(part).ok()?)? {
+            let sums = periods.entry(period).or_default();
+            sums.0 += i64::from(sign) * calls;
+            sums.1 += i64::from(sign) * millis;
+        }
+    }
     periods
-        .split(',')
-        .map(|entry| {
-            let mut fields = entry.split(':').map(|n| n.parse::<u64>().ok());
-            let (period, calls, millis) = (fields.next()??, fields.next()??, fields.next()??);
+        .into_iter()
+        .filter(|(_, sums)| *sums != (0, 0))
+        .map(|(period, (calls, millis))| {
             Some(BucketTotal {
-                period: usize::try_from(period).ok()?,
+                period,
                 phone_number: bucket.to_owned(),
-                total_calls: calls,
-                total_duration_millis: millis,
+                total_calls: u64::try_from(calls).ok()?,
+                total_duration_millis: u64::try_from(millis).ok()?,
             })
         })
         .collect()
@@ -483,39 +516,65 @@ mod tests {
     }
 
     #[test]
-    fn one_statement_with_the_segments_as_one_json_parameter() {
+    fn one_statement_with_the_parts_as_one_json_parameter() {
         let selection = select("start_date=2026-01-30T10:15:00Z&end_date=2026-01-31T00:00:00Z");
         let statement = statement(&selection);
-        assert_eq!(
-            statement.params,
-            vec![Param::Text(format!(
-                "[[0,1,3,{},{}],[0,-1,1,{},{}],[0,-1,2,{},{}]]",
-                at("2026-01-30T00:00:00Z"),
-                at("2026-01-31T00:00:00Z"),
-                at("2026-01-30T10:00:00Z"),
-                at("2026-01-30T10:15:00Z"),
-                at("2026-01-30T00:00:00Z"),
-                at("2026-01-30T10:00:00Z")
-            ))]
-        );
+        let mut parts = Vec::new();
+        let Param::Text(json) = &statement.params[0] else { panic!() };
+        for part in json.trim_matches(['[', ']']).split("],[") {
+            parts.push(part.to_owned());
+        }
+        // A UTC day, minus its first 10 hours and the quarter-hour after them.
+        assert_eq!(parts.len(), 3);
+        assert!(parts.contains(&format!("3,{},{}", at("2026-01-30T00:00:00Z"), at("2026-01-31T00:00:00Z"))));
+        assert!(parts.contains(&format!("2,{},{}", at("2026-01-30T00:00:00Z"), at("2026-01-30T10:00:00Z"))));
+        assert!(parts.contains(&format!("1,{},{}", at("2026-01-30T10:00:00Z"), at("2026-01-30T10:15:00Z"))));
+        let day = parts.iter().position(|p| p.starts_with("3,")).unwrap();
+        for (i, targets) in statement.targets.iter().enumerate() {
+            assert_eq!(targets, &vec![(0, if i == day { 1 } else { -1 })]);
+        }
         assert_eq!(statement.sql.matches(" UNION ALL ").count(), 4, "five terms");
         assert!(statement.sql.contains("FROM s CROSS JOIN calls_by_quarter AS r WHERE s.src = 1 AND r.period_start >= s.lo"));
         assert!(statement.sql.contains("FROM s CROSS JOIN calls AS r WHERE s.src = 0 AND r.started_at >= s.lo"));
-        assert!(statement.sql.ends_with("GROUP BY p, bucket HAVING SUM(calls) <> 0) GROUP BY bucket"));
+        assert!(statement.sql.ends_with(") GROUP BY bucket"));
+        assert_eq!(statement.sql.matches("GROUP BY").count(), 2, "raw calls per part, then buckets: no other sort");
         assert!(!statement.sql.contains("?2"));
     }
 
     #[test]
-    fn reads_a_bucket_s_periods_back() {
-        assert_eq!(
-            read_periods("+91", "0:2:120000,3:1:27000"),
-            Some(vec![
-                BucketTotal { period: 0, phone_number: "+91".into(), total_calls: 2, total_duration_millis: 120_000 },
-                BucketTotal { period: 3, phone_number: "+91".into(), total_calls: 1, total_duration_millis: 27_000 },
-            ])
-        );
-        for bad in ["", "0:2", "0:2:x", "-1:2:3", "0:2:3,", "0:-2:3"] {
-            assert_eq!(read_periods("b", bad), None, "{bad}");
+    fn a_part_two_periods_share_is_read_once() {
+        // Two Kolkata days: the 5.5 hours between the first's end and the next UTC midnight are subtracted from
+        // the first day and added to the second, from one read.
+        let selection = select("start_date=2026-11-01&end_date=2026-11-02&timezone=Asia/Kolkata&interval=day");
+        let statement = statement(&selection);
+        let mut shared: Vec<_> = statement.targets.iter().filter(|t| t.len() == 2).cloned().collect();
+        shared.sort();
+        assert_eq!(shared, vec![vec![(0, -1), (1, 1)], vec![(0, -1), (1, 1)]], "its quarter-hours and its hours");
+        // Per day a UTC day, and three 5.5-hour edges (two parts each), one of them shared.
+        assert_eq!(statement.targets.len(), 2 + 3 * 2);
+    }
+
+    #[test]
+    fn reads_a_bucket_s_parts_into_periods() {
+        let statement = Statement {
+            sql: String::new(),
+            params: Vec::new(),
+            targets: vec![vec![(0, 1)], vec![(0, -1), (1, 1)], vec![(1, 1)]],
+        };
+        let mut totals = read_row(&statement, "+91", "0:5:500000,1:2:120000,2:1:27000,1:1:3000").unwrap();
+        totals.sort_by_key(|t| t.period);
+        let total = |period, calls, millis| BucketTotal {
+            period,
+            phone_number: "+91".into(),
+            total_calls: calls,
+            total_duration_millis: millis,
+        };
+        assert_eq!(totals, vec![total(0, 2, 377_000), total(1, 4, 150_000)]);
+        // A period that nets to nothing is left out; one that nets below zero means the rollups disagree.
+        assert_eq!(read_row(&statement, "+91", "0:1:60000,1:1:60000"), Some(vec![total(1, 1, 60_000)]));
+        assert_eq!(read_row(&statement, "+91", "1:1:60000"), None);
+        for bad in ["", "0:2", "0:2:x", "9:2:3", "0:2:3,"] {
+            assert_eq!(read_row(&statement, "b", bad), None, "{bad}");
         }
     }
 
