@@ -4,7 +4,9 @@
 // page's Content-Security-Policy (public/_headers, written by scripts/admin-headers.mjs).
 const ENDPOINT = "/admin/analytics/calls/by-phone-number";
 const KEY_STORAGE = "callAnalytics.apiKey";
-const FILTERS = ["start_date", "end_date", "user_email"];
+const FILTERS = ["start_date", "end_date", "user_email", "timezone", "interval"];
+/** The trend chart draws this many buckets, and the rest as one line. */
+const TREND_LINES = 5;
 
 const $ = (id) => document.getElementById(id);
 let current = null; // the last successful answer's data
@@ -92,14 +94,46 @@ function saveFiltersToUrl() {
   history.replaceState(null, "", `${location.pathname}${fragment ? `#${fragment}` : ""}`);
 }
 
-/** Reads the fragment; a link in the older query-string form is moved into the fragment. */
+/** Reads the fragment; a link in the older query-string form is moved into the fragment. Without a time zone,
+ * the browser's own. */
 function loadFiltersFromUrl() {
   const params = new URLSearchParams(location.hash.slice(1));
   const legacy = new URLSearchParams(location.search);
   for (const name of ["api", ...FILTERS]) if (!params.has(name) && legacy.has(name)) params.set(name, legacy.get(name));
   $("api").value = params.get("api") ?? "";
   for (const name of FILTERS) $(name).value = params.get(name) ?? "";
+  if (!$("timezone").value) $("timezone").value = browserZone();
+  showZoneInLabels();
   if (location.search) saveFiltersToUrl();
+}
+
+function browserZone() {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
+}
+
+/** The zone dates are read in, as the date fields' labels say. */
+function showZoneInLabels() {
+  const zone = $("timezone").value.trim() || browserZone();
+  $("start-label").textContent = `From (${zone})`;
+  $("end-label").textContent = `To (${zone})`;
+}
+
+/** `iso` as local time in `zone`: 2026-11-01 00:00 (or with seconds and milliseconds when it has them). */
+function inZone(iso, zone) {
+  const date = new Date(iso);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
+  const seconds = date.getUTCSeconds() || date.getUTCMilliseconds() ? `:${parts.second}${date.getUTCMilliseconds() ? `.${String(date.getUTCMilliseconds()).padStart(3, "0")}` : ""}` : "";
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${seconds}`;
+}
+
+/** The zone's offset at `iso`, as `UTC+05:30`. */
+function offsetAt(iso, zone) {
+  const name = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" }).formatToParts(new Date(iso)).find((p) => p.type === "timeZoneName")?.value ?? "GMT";
+  return name === "GMT" || name === "GMT+00:00" ? "UTC" : name.replace("GMT", "UTC");
 }
 
 function setBusy(busy) {
@@ -166,12 +200,79 @@ function renderChart(rows) {
   $("chart").replaceChildren(rows.length ? list : cell("p", "No calls in this range.", "hint"));
 }
 
+/** A trend of minutes per period: the first buckets (the API's order) and the rest together, as lines. */
+function renderTrend(data) {
+  const section = $("trend-section");
+  if (!data.interval || !data.phone_numbers.length) {
+    section.hidden = true;
+    $("trend").replaceChildren();
+    return;
+  }
+  const rows = data.phone_numbers;
+  const periods = rows[0].series.map((p) => p.start);
+  const lines = rows.slice(0, TREND_LINES).map((row) => ({
+    label: row.phone_number,
+    total: row.total_duration_minutes,
+    values: row.series.map((p) => p.total_duration_minutes),
+  }));
+  if (rows.length > TREND_LINES) {
+    const rest = rows.slice(TREND_LINES);
+    lines.push({
+      label: `${rest.length} other${rest.length > 1 ? "s" : ""}`,
+      total: round2(rest.reduce((sum, row) => sum + row.total_duration_minutes, 0)),
+      values: periods.map((_, i) => round2(rest.reduce((sum, row) => sum + row.series[i].total_duration_minutes, 0))),
+    });
+  }
+  const [width, height, pad] = [640, 220, 6];
+  const max = Math.max(0, ...lines.flatMap((line) => line.values));
+  const x = (i) => pad + (periods.length > 1 ? (i * (width - 2 * pad)) / (periods.length - 1) : (width - 2 * pad) / 2);
+  const y = (v) => height - pad - (max > 0 ? (v * (height - 2 * pad)) / max : 0);
+  const svgNs = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(svgNs, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("preserveAspectRatio", "none"); // the full width; the lines keep their thickness
+  svg.setAttribute("role", "img");
+  const zone = data.timezone;
+  svg.setAttribute("aria-label", `Minutes per ${data.interval} from ${inZone(periods[0], zone)} to ${inZone(periods.at(-1), zone)} (${zone}); highest ${decimal(max)} minutes`);
+  const axis = document.createElementNS(svgNs, "path");
+  axis.setAttribute("d", `M${pad} ${pad}V${height - pad}H${width - pad}`);
+  axis.setAttribute("class", "axis");
+  svg.append(axis);
+  lines.forEach((line, n) => {
+    const polyline = document.createElementNS(svgNs, "polyline");
+    polyline.setAttribute("points", line.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" "));
+    polyline.setAttribute("class", `line s${n}`);
+    polyline.dataset.label = line.label;
+    svg.append(polyline);
+  });
+  const legend = document.createElement("ul");
+  legend.className = "legend";
+  lines.forEach((line, n) => {
+    const item = document.createElement("li");
+    item.append(cell("span", "", `swatch s${n}`), cell("span", line.label), cell("span", `${decimal(line.total)} min`, "value"));
+    legend.append(item);
+  });
+  const scale = cell("p", `From ${inZone(periods[0], zone)} to ${inZone(periods.at(-1), zone)} (${zone}), ${periods.length} ${data.interval === "day" ? "days" : `${data.interval}s`}; top of the scale: ${decimal(max)} minutes.`, "hint");
+  $("trend").replaceChildren(svg, legend, scale);
+  section.hidden = false;
+}
+
 function render(data) {
   current = data;
   const who = data.user_email ? `user ${data.user_email}` : "all users";
-  $("range").textContent = `Range used: ${data.start_date} to ${data.end_date} (UTC, end excluded), ${who}.`;
+  const zone = data.timezone;
+  // The API's spelling of the zone (Asia/Kolkata for asia/calcutta) from now on.
+  if ($("timezone").value.trim() !== zone) {
+    $("timezone").value = zone;
+    showZoneInLabels();
+    saveFiltersToUrl();
+  }
+  $("range").textContent =
+    `Range used: ${inZone(data.start_date, zone)} to ${inZone(data.end_date, zone)} in ${zone} ` +
+    `(${offsetAt(data.start_date, zone)}; end excluded), ${who}.`;
   renderTable(data.phone_numbers);
   renderChart(data.phone_numbers);
+  renderTrend(data);
   $("results").hidden = false;
   $("download").disabled = false;
 }
@@ -185,10 +286,14 @@ function csvCell(value) {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** The CSV: a line per bucket, or with a trend, a line per bucket and period (`period_start` with its offset). */
 function downloadCsv() {
   if (!current) return;
-  const header = ["phone_number", "total_calls", "total_duration_minutes", "total_duration_hours"];
-  const lines = [header, ...current.phone_numbers.map((row) => header.map((field) => row[field]))].map((cells) => cells.map(csvCell).join(","));
+  const amounts = ["total_calls", "total_duration_minutes", "total_duration_hours"];
+  const table = current.interval
+    ? [["phone_number", "period_start", ...amounts], ...current.phone_numbers.flatMap((row) => row.series.map((p) => [row.phone_number, p.start, ...amounts.map((f) => p[f])]))]
+    : [["phone_number", ...amounts], ...current.phone_numbers.map((row) => [row.phone_number, ...amounts.map((f) => row[f])])];
+  const lines = table.map((cells) => cells.map(csvCell).join(","));
   const blob = new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" });
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
@@ -224,6 +329,7 @@ async function fetchReport() {
     const value = $(name).value.trim();
     if (value) url.searchParams.set(name, value);
   }
+  if (!url.searchParams.has("timezone")) url.searchParams.set("timezone", browserZone());
   setBusy(true);
   try {
     let response;
@@ -271,6 +377,10 @@ function showView() {
 
 async function init() {
   $("download").disabled = true;
+  // Every zone this browser knows, for the picker.
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  $("timezones").replaceChildren(...["UTC", ...zones].map((zone) => Object.assign(document.createElement("option"), { value: zone })));
+  $("timezone").addEventListener("input", showZoneInLabels);
   await loadConfig();
   // Pointing the page at another API clears a key that was entered for a different one.
   $("api").addEventListener("change", () => {

@@ -74,8 +74,9 @@ after(async () => {
   await worker?.stop();
 });
 
-async function openPage(origin, query, { width = 1100, height = 900 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
+/** A fresh tab on the page (`timezoneId`: the browser's zone, UTC unless a test says otherwise). */
+async function openPage(origin, query, { width = 1100, height = 900, timezoneId = "UTC" } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true, timezoneId });
   const page = await context.newPage();
   const console = [];
   page.on("console", (message) => console.push(message.text()));
@@ -122,7 +123,7 @@ describe("the admin page, cross-origin", () => {
     const totals = await page.locator("#table tfoot td").allTextContents();
     const sum = (field) => Math.round(data.phone_numbers.reduce((s, r) => s + r[field], 0) * 100) / 100;
     assert.deepEqual(totals.map(number), [sum("total_calls"), sum("total_duration_minutes"), sum("total_duration_hours")]);
-    assert.match(await page.locator("#range").textContent(), new RegExp(`${data.start_date} to ${data.end_date}`));
+    assert.equal(await page.locator("#range").textContent(), "Range used: 2025-01-10 00:00 to 2025-01-11 00:00 in UTC (UTC; end excluded), all users.");
     assert.equal(await page.locator(".bars li").count(), data.phone_numbers.length);
 
     // The filters are in the URL's fragment (which no server sees), the key only in session storage.
@@ -233,8 +234,8 @@ describe("the admin page, cross-origin", () => {
   });
 
   /** Shows `query` with the admin key and downloads its CSV: { lines, filename }. */
-  async function csvOf(query) {
-    const { page, context } = await openPage(pageOrigin, query);
+  async function csvOf(query, options) {
+    const { page, context } = await openPage(pageOrigin, query, options);
     await submitWithKey(page, keys.admin.key);
     await tableRows(page);
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
@@ -317,9 +318,84 @@ describe("the admin page, cross-origin", () => {
     await context.close();
   });
 
+  /** The table as the page shows it, as the API's rows (series left out). */
+  async function shownRows(page) {
+    return (await tableRows(page)).map(([label, calls, minutes, hours]) => ({
+      phone_number: label,
+      total_calls: number(calls),
+      total_duration_minutes: number(minutes),
+      total_duration_hours: number(hours),
+    }));
+  }
+  const withoutSeries = (rows) => rows.map(({ series, ...row }) => row);
+
+  test("in Asia/Kolkata, the page reads dates there, and shows and downloads the API's daily series", async () => {
+    const range = "start_date=2025-01-10&end_date=2025-01-11&interval=day";
+    const { page, context } = await openPage(pageOrigin, range, { timezoneId: "Asia/Kolkata" });
+    // The browser's zone by default (Chromium calls it by ICU's legacy name); the API's spelling once answered.
+    assert.match(await page.getByLabel("Time zone").inputValue(), /^Asia\/(Kolkata|Calcutta)$/);
+    await submitWithKey(page, keys.admin.key);
+    const rows = await shownRows(page);
+    assert.equal(await page.getByLabel("Time zone").inputValue(), "Asia/Kolkata");
+    assert.equal(await page.getByLabel("From (Asia/Kolkata)").inputValue(), "2025-01-10");
+    const data = await apiAnswer(`${range}&timezone=Asia/Kolkata`);
+    assert.equal(data.start_date, "2025-01-09T18:30:00.000Z");
+    assert.deepEqual(rows, withoutSeries(data.phone_numbers));
+    assert.equal(
+      await page.locator("#range").textContent(),
+      "Range used: 2025-01-10 00:00 to 2025-01-12 00:00 in Asia/Kolkata (UTC+05:30; end excluded), all users.",
+    );
+    // The trend: a line per bucket (five here: fewer than the cut-off), each the API's minutes per day.
+    const lines = await page.locator("#trend polyline").evaluateAll((ls) => ls.map((l) => l.dataset.label));
+    assert.deepEqual(lines, data.phone_numbers.map((r) => r.phone_number));
+    assert.match(await page.locator("#trend svg").getAttribute("aria-label"), /^Minutes per day from 2025-01-10 00:00 to 2025-01-11 00:00 \(Asia\/Kolkata\)/);
+    assert.equal(new URLSearchParams(new URL(page.url()).hash.slice(1)).get("timezone"), "Asia/Kolkata");
+    await page.screenshot({ path: join(ARTIFACTS, "kolkata-daily.png"), fullPage: true });
+    await context.close();
+    // The CSV: a line per bucket and day, as the API's series.
+    const { lines: csv } = await csvOf(`${range}&timezone=Asia/Kolkata`, { timezoneId: "Asia/Kolkata" });
+    assert.deepEqual(csv, [
+      "phone_number,period_start,total_calls,total_duration_minutes,total_duration_hours",
+      ...data.phone_numbers.flatMap((r) => r.series.map((p) => [r.phone_number, p.start, p.total_calls, p.total_duration_minutes, p.total_duration_hours].join(","))),
+    ]);
+    assert.ok(csv.includes("+14155550100,2025-01-11T00:00:00+05:30,1,50,0.83"), "e-end: 05:30 on the 11th in Kolkata");
+  });
+
+  test("in America/New_York, a date is a New York day, and the range is shown there", async () => {
+    const { page, context } = await openPage(pageOrigin, DAY, { timezoneId: "America/New_York" });
+    assert.equal(await page.getByLabel("Time zone").inputValue(), "America/New_York");
+    await submitWithKey(page, keys.admin.key);
+    const rows = await shownRows(page);
+    const data = await apiAnswer(`${DAY}&timezone=America/New_York`);
+    assert.equal(data.start_date, "2025-01-10T05:00:00.000Z");
+    assert.deepEqual(rows, data.phone_numbers);
+    assert.equal(
+      await page.locator("#range").textContent(),
+      "Range used: 2025-01-10 00:00 to 2025-01-11 00:00 in America/New_York (UTC-05:00; end excluded), all users.",
+    );
+    assert.equal(await page.locator("#trend-section").isHidden(), true, "no interval, no trend");
+    await context.close();
+  });
+
+  test("the trend stays readable with 50 buckets: the top five and the rest as one line", async () => {
+    const query = `${FIFTY_DAY}&interval=hour&timezone=UTC`;
+    const { page, context } = await openPage(pageOrigin, query, { width: 375, height: 800 });
+    await submitWithKey(page, keys.admin.key);
+    await tableRows(page);
+    const data = await apiAnswer(query);
+    const labels = await page.locator("#trend polyline").evaluateAll((ls) => ls.map((l) => l.dataset.label));
+    assert.deepEqual(labels, [...data.phone_numbers.slice(0, 5).map((r) => r.phone_number), "45 others"]);
+    assert.equal(await page.locator(".legend li").count(), 6);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+    await page.locator("#trend").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, "trend-fifty-phone.png") });
+    await context.close();
+  });
+
   test("works from the keyboard, with labelled inputs", async () => {
     const { page, context } = await openPage(pageOrigin, DAY);
-    for (const label of ["API base URL", "API key", "From (UTC)", "To (UTC)", "User email"]) {
+    for (const label of ["API base URL", "API key", "Time zone", "Trend", "From (UTC)", "To (UTC)", "User email"]) {
       assert.equal(await page.getByLabel(label).count(), 1, label);
     }
     await page.getByLabel("API key").focus();
@@ -342,5 +418,17 @@ test("the worker serves the page itself, and it shows the demo data by default",
   assert.deepEqual(rows.map((r) => r[0]).sort(), data.phone_numbers.map((r) => r.phone_number).sort());
   assert.ok(rows.length >= 6, "demo data: five numbers, web and unknown");
   await page.screenshot({ path: join(ARTIFACTS, "admin-page-demo.png"), fullPage: true });
+  await context.close();
+});
+
+test("the demo data as README shows it: Asia/Kolkata, the last 30 days, daily", async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, timezoneId: "Asia/Kolkata" });
+  const page = await context.newPage();
+  await page.goto(`${worker.base}/admin/#interval=day`);
+  await submitWithKey(page, keys.admin.key);
+  await tableRows(page);
+  assert.equal(await page.locator("#trend polyline").count(), 6, "five numbers and the rest (web and unknown)");
+  // docs/admin-page.png is a copy of this screenshot.
+  await page.screenshot({ path: join(ARTIFACTS, "admin-page-demo-kolkata-daily.png"), fullPage: true });
   await context.close();
 });
