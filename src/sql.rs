@@ -255,7 +255,7 @@ pub fn plan(selection: &Selection) -> Vec<Segment> {
 /// counts a row read again each time SQLite sorts it, so grouping by part or period too would double the
 /// rows read. The parts travel as one bound JSON array, read with `json_each`, so the statement's size and
 /// its number of parameters do not grow with the number of periods (D1 allows 100 parameters and 5 terms per
-/// compound SELECT: here at most 2 and exactly 5).
+/// compound SELECT: here at most 2 and 5).
 pub fn statement(selection: &Selection) -> Statement {
     let mut parts: Vec<(Source, i64, i64)> = Vec::new();
     let mut targets: Vec<Vec<(usize, i8)>> = Vec::new();
@@ -283,8 +283,10 @@ pub fn statement(selection: &Selection) -> Statement {
         }
         None => "",
     };
+    // A term for each source the parts read from (a statement names only the tables it needs).
     let terms: Vec<String> = LEVELS
         .iter()
+        .filter(|source| parts.iter().any(|part| part.0 == **source))
         .map(|&source| {
             let table = source.table(per_user);
             let code = source as u8;
@@ -533,11 +535,15 @@ mod tests {
         for (i, targets) in statement.targets.iter().enumerate() {
             assert_eq!(targets, &vec![(0, if i == day { 1 } else { -1 })]);
         }
-        assert_eq!(statement.sql.matches(" UNION ALL ").count(), 4, "five terms");
+        assert_eq!(statement.sql.matches(" UNION ALL ").count(), 2, "a term per source: days, hours, quarters");
         assert!(statement.sql.contains("FROM s CROSS JOIN calls_by_quarter AS r WHERE s.src = 1 AND r.period_start >= s.lo"));
-        assert!(statement.sql.contains("FROM s CROSS JOIN calls AS r WHERE s.src = 0 AND r.started_at >= s.lo"));
+        assert!(!statement.sql.contains("calls_by_month") && !statement.sql.contains(" calls AS r"));
         assert!(statement.sql.ends_with(") GROUP BY bucket"));
-        assert_eq!(statement.sql.matches("GROUP BY").count(), 2, "raw calls per part, then buckets: no other sort");
+        assert_eq!(statement.sql.matches("GROUP BY").count(), 1, "buckets: no other sort");
+        let with_raw = super::statement(&select("start_date=2026-01-30T10:15:00.5Z&end_date=2026-12-31T00:00:00Z"));
+        assert_eq!(with_raw.sql.matches(" UNION ALL ").count(), 4, "all five sources, the most D1 allows");
+        assert!(with_raw.sql.contains("FROM s CROSS JOIN calls AS r WHERE s.src = 0 AND r.started_at >= s.lo"));
+        assert_eq!(with_raw.sql.matches("GROUP BY").count(), 2, "raw calls per part, then buckets");
         assert!(!statement.sql.contains("?2"));
     }
 
@@ -580,12 +586,12 @@ mod tests {
 
     #[test]
     fn a_user_filter_reads_the_per_user_rollups() {
-        let selection = select("start_date=2025-11-30T22:30:00Z&end_date=2026-03-02T00:30:00Z&user_email=Alice@Example.com");
+        let selection = select("start_date=2025-11-30T22:31:00Z&end_date=2026-03-02T00:30:00Z&user_email=Alice@Example.com");
         let statement = statement(&selection);
         assert_eq!(statement.params[1], Param::Text("Alice@Example.com".into()));
         assert_eq!(statement.params.len(), 2);
         let filter = "r.user_id = (SELECT id FROM users WHERE email = ?2) AND ";
-        assert_eq!(statement.sql.matches(filter).count(), 5);
+        assert_eq!(statement.sql.matches(filter).count(), statement.sql.matches(" UNION ALL ").count() + 1);
         for table in ["calls AS r", "user_calls_by_month", "user_calls_by_day", "user_calls_by_hour", "user_calls_by_quarter"] {
             assert!(statement.sql.contains(table), "{table} in {}", statement.sql);
         }

@@ -155,6 +155,39 @@ describe("parameters", () => {
   });
 });
 
+describe("timezone and interval", () => {
+  for (const value of ["%00", "Asia%2FKolkata%00", "Asia/Kolkata%0D%0AX:1", "%E2%80%AEAsia/Kolkata", "Europe/../../etc/passwd", "'%20OR%201=1--", "%2B05:30", "-05:00", "Z", "local", "x".repeat(5000)]) {
+    test(`timezone=${value.slice(0, 40)}`, async () => {
+      const text = await rejected(get(`${DAY}&timezone=${value}`), 400, /^Invalid timezone: expected an IANA time zone name/);
+      assert.doesNotMatch(text, /passwd|OR 1=1/);
+    });
+  }
+  for (const value of ["HOUR", " day ", "Week"]) {
+    test(`interval=${value} is read case-insensitively`, async () => {
+      const { status, body } = await get(`${DAY}&interval=${encodeURIComponent(value)}`);
+      assert.equal(status, 200);
+      assert.equal(body.data.interval, value.trim().toLowerCase());
+    });
+  }
+  for (const value of ["minute", "quarter", "days", "%00", "1h", "P1D"]) {
+    test(`interval=${value}`, () => rejected(get(`${DAY}&interval=${value}`), 400, /^Invalid interval: expected hour, day, week/));
+  }
+  test("too many periods, whatever the range", async () => {
+    await rejected(get("start_date=0001-01-01&end_date=9999-12-31&interval=hour"), 400, /^Too many periods: interval=hour/);
+    await rejected(get("start_date=0001-01-01&end_date=9999-12-31&interval=month"), 400, /^Too many periods: interval=month/);
+    const { status, body } = await get("start_date=1925-01-01&end_date=2008-04-30&interval=month");
+    assert.equal(status, 200, "1,000 months");
+    assert.deepEqual(body.data.phone_numbers, []);
+  });
+  test("the extremes of the calendar in a zone", async () => {
+    for (const zone of ["Pacific/Kiritimati", "Pacific/Niue", "Asia/Kolkata"]) {
+      const { status, body } = await get(`start_date=0000-01-01&end_date=9999-12-31&timezone=${zone}`);
+      assert.equal(status, 200, zone);
+      assert.equal(body.data.phone_numbers.reduce((n, r) => n + r.total_calls, 0), fx.DAY_RECORDS.length + fx.TIE_RECORDS.length, zone);
+    }
+  });
+});
+
 describe("credentials", () => {
   const challenge = async (headers, pattern) => {
     const response = get(DAY, { key: null, headers });

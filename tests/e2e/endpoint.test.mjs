@@ -266,7 +266,7 @@ describe("bad input is a 400 naming the parameter", () => {
     ["user_email=not-an-email", /^Invalid user_email: expected an email address/],
     ["user_email=alice+tag@example.com", /^Invalid user_email: .*write a \+ in the address as %2B/],
     ["user_email=%27%20OR%201%3D1%20--", /^Invalid user_email/],
-    ["startdate=2025-01-10", /^Unknown parameter "startdate"; accepted parameters are start_date, end_date, user_email$/],
+    ["startdate=2025-01-10", /^Unknown parameter "startdate"; accepted parameters are start_date, end_date, user_email, timezone, interval$/],
     ["user_email=%E0%A4", /^The query string is malformed/],
     ["user_email=%zz", /^The query string is malformed/],
   ];

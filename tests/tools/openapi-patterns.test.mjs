@@ -73,3 +73,19 @@ test("user_email: the pattern admits no address the endpoint refuses, but for UT
     assert.notEqual(userEmail(candidate), null, candidate);
   }
 });
+
+test("timezone and interval: names only, no offsets; the four intervals in any case", () => {
+  const ZONE = new RegExp(parameter("timezone").schema.pattern, "u");
+  const INTERVAL = new RegExp(parameter("interval").schema.pattern, "u");
+  for (const value of ["", "UTC", "Asia/Kolkata", "america/new_york", " Etc/GMT+5 ", "America/Argentina/Buenos_Aires", "EST5EDT"]) assert.match(value, ZONE, value);
+  for (const value of ["+05:30", "GMT+5:30", "Asia/", "/UTC", "Asia//Kolkata", "5", "Asia/Kolkata\u0000"]) assert.doesNotMatch(value, ZONE, value);
+  for (const value of ["", "hour", "Day", " WEEK ", "month"]) assert.match(value, INTERVAL, value);
+  for (const value of ["minute", "days", "hourly", "1h"]) assert.doesNotMatch(value, INTERVAL, value);
+});
+
+test("a timezone name is at most 64 characters; blank is absent, however long", () => {
+  const ZONE = new RegExp(parameter("timezone").schema.pattern, "u");
+  assert.match("A".repeat(64), ZONE);
+  assert.doesNotMatch("A".repeat(65), ZONE);
+  assert.match(" ".repeat(65), ZONE);
+});
