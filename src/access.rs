@@ -4,7 +4,7 @@
 
 use crate::auth;
 use crate::error::ApiError;
-use crate::limits::{Limit, UNKNOWN_CLIENT};
+use crate::limits::{client_key, Limit};
 use crate::log::LogFacts;
 use crate::platform::Platform;
 
@@ -23,8 +23,7 @@ pub async fn require_super_admin<P: Platform>(
     caller: Caller<'_>,
     facts: &mut LogFacts,
 ) -> Result<(), ApiError> {
-    let ip = caller.client_ip.map_or(UNKNOWN_CLIENT, str::trim);
-    limit(platform, Limit::ClientIp, ip).await?;
+    limit(platform, Limit::ClientIp, &client_key(caller.client_ip)).await?;
 
     let token = auth::bearer_token(caller.authorization)?;
     let hash = platform.sha256(token).await?;
@@ -94,6 +93,11 @@ mod tests {
         assert_eq!((platform.kv_reads(), platform.hashes()), (kv_before, hashes_before));
         // Another address is counted on its own.
         assert_eq!(check(&platform, "198.51.100.8", Some(ADMIN_KEY)).0, Ok(()));
+        // An IPv6 client is counted by its /64: another address in it is the same client.
+        let platform = FakePlatform::new().with_ip_limit(1);
+        assert!(check(&platform, "2001:db8:0:1::1", Some(ADMIN_KEY)).0.is_ok());
+        assert_eq!(check(&platform, "2001:db8:0:1::2", Some(ADMIN_KEY)).0, Err(ApiError::RateLimited(Limit::ClientIp)));
+        assert!(check(&platform, "2001:db8:0:2::1", Some(ADMIN_KEY)).0.is_ok());
     }
 
     #[test]
@@ -119,7 +123,7 @@ mod tests {
         assert_eq!(result, Err(ApiError::Auth(AuthError::MissingCredentials)));
         assert_eq!(
             platform.counted(),
-            vec![(Limit::ClientIp, UNKNOWN_CLIENT.to_owned())]
+            vec![(Limit::ClientIp, crate::limits::UNKNOWN_CLIENT.to_owned())]
         );
         assert_eq!(
             check(&platform, "192.0.2.9", Some(VIEWER_KEY)).0,

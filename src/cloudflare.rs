@@ -213,7 +213,11 @@ impl Platform for Cloudflare {
                 ApiError::Internal("D1 query failed: a row is not a bucket's totals".into())
             })?);
         }
-        Ok(QueryAnswer { totals, rows_read })
+        Ok(QueryAnswer {
+            totals,
+            buckets: rows.length() as usize,
+            rows_read,
+        })
     }
 
     async fn asset(&self, path: &str) -> Result<String, ApiError> {

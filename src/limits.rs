@@ -5,12 +5,31 @@
 
 /// The period of both limits, in seconds, as `[[ratelimits]]` in wrangler.toml sets it (Cloudflare allows 10
 /// or 60). A limited caller is told to retry after this long: by then its window has passed, whichever way
-/// the platform counts. `tests/e2e/limits.test.mjs` checks that the configuration agrees.
+/// the platform counts. `tests/e2e/abuse.test.mjs` checks that the configuration agrees.
 pub const PERIOD_SECONDS: u32 = 60;
 
 /// The key under which requests without a `CF-Connecting-IP` header (only outside Cloudflare, e.g. under
 /// `wrangler dev` behind another proxy) share one count.
 pub const UNKNOWN_CLIENT: &str = "unknown-client";
+
+/// The key a client's address is counted under: an IPv4 address as it is; an IPv6 address by its /64, the
+/// block one subscriber usually holds (so rotating through it does not reset the count); no address, one
+/// shared key.
+pub fn client_key(client_ip: Option<&str>) -> String {
+    let Some(ip) = client_ip.map(str::trim) else {
+        return UNKNOWN_CLIENT.to_owned();
+    };
+    match ip.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Err(_) => ip.to_owned(),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Limit {
@@ -48,6 +67,16 @@ impl Limit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_an_ipv6_client_by_its_64() {
+        assert_eq!(client_key(Some("203.0.113.7")), "203.0.113.7");
+        assert_eq!(client_key(Some("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::/64");
+        assert_eq!(client_key(Some(" 2001:DB8:1:2:ffff:ffff:ffff:ffff ")), "2001:db8:1:2::/64");
+        assert_eq!(client_key(Some("::ffff:198.51.100.4")), "198.51.100.4");
+        assert_eq!(client_key(None), UNKNOWN_CLIENT);
+        assert_eq!(client_key(Some("not an address")), "not an address");
+    }
 
     #[test]
     fn says_which_limit_and_when_to_retry() {

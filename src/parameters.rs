@@ -6,8 +6,7 @@
 use std::fmt;
 
 use crate::email::UserEmail;
-use crate::calls_by_phone_number::MAX_POINTS;
-use crate::periods::{periods, Interval, MAX_PERIODS};
+use crate::periods::{max_buckets, periods, Interval, MAX_PERIODS, MAX_POINTS};
 use crate::query_string::decode_pairs;
 use crate::selection::{Selection, Strategy, TimeRange};
 use crate::timestamp::{Timestamp, MILLIS_PER_DAY};
@@ -34,8 +33,8 @@ pub enum ParamError {
     InvalidInterval,
     /// The range holds more than [`MAX_PERIODS`] periods of the interval.
     TooManyPeriods(Interval),
-    /// The series would hold this many points (buckets times periods), more than one answer holds.
-    TooManyPoints(usize),
+    /// The series would hold more points (buckets times periods) than one answer holds.
+    TooManyPoints { periods: usize },
     InvalidStrategy,
 }
 
@@ -85,10 +84,12 @@ impl fmt::Display for ParamError {
                  the most one request answers; choose a shorter range or a longer interval",
                 interval.name()
             ),
-            ParamError::TooManyPoints(points) => write!(
+            ParamError::TooManyPoints { periods } => write!(
                 f,
-                "Too many points: this series would hold {points} (phone numbers times periods), more than \
-                 {MAX_POINTS} one answer holds; choose a longer interval, a shorter range or one user_email"
+                "Too many points: this series has {periods} periods and more than {} phone numbers to show, \
+                 more than the {MAX_POINTS} points (phone numbers times periods) one answer holds; choose a \
+                 longer interval, a shorter range or one user_email",
+                max_buckets(*periods)
             ),
             ParamError::InvalidStrategy => f.write_str("Invalid strategy: expected rollups or raw"),
         }

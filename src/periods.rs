@@ -12,6 +12,14 @@ use crate::zone::{wall_millis, TimeZone};
 /// The most periods one request answers.
 pub const MAX_PERIODS: usize = 1000;
 
+/// The most series points (buckets times periods) one answer holds: about 10 MB of JSON.
+pub const MAX_POINTS: usize = 100_000;
+
+/// The most buckets a series of `periods` periods can show within [`MAX_POINTS`].
+pub fn max_buckets(periods: usize) -> usize {
+    MAX_POINTS / periods.max(1)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interval {
     Hour,

@@ -20,6 +20,8 @@ pub struct KeyLookup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryAnswer {
     pub totals: Vec<BucketTotal>,
+    /// The buckets the statement returned, those whose periods net to nothing included.
+    pub buckets: usize,
     pub rows_read: u64,
 }
 

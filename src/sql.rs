@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, NaiveDate};
 
 use crate::buckets::BucketTotal;
+use crate::periods::max_buckets;
 use crate::selection::{Selection, Strategy};
 
 const QUARTER: i64 = 900_000;
@@ -305,10 +306,16 @@ pub fn statement(selection: &Selection) -> Statement {
             }
         })
         .collect();
+    // A series shows at most `max_buckets`: one more is enough to say there are too many, and keeps what
+    // reaches the worker's memory bounded whatever the range holds.
+    let limit = match selection.interval {
+        Some(_) => format!(" LIMIT {}", max_buckets(selection.periods.len()) + 1),
+        None => String::new(),
+    };
     let sql = format!(
         "WITH s(i, src, lo, hi) AS (SELECT key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)) \
          SELECT bucket, group_concat(i || ':' || calls || ':' || duration_ms) AS parts FROM ({}) \
-         GROUP BY bucket",
+         GROUP BY bucket{limit}",
         terms.join(" UNION ALL ")
     );
     Statement {
@@ -322,18 +329,22 @@ pub fn statement(selection: &Selection) -> Statement {
 /// added to or subtracted from the periods it counts in. `None` if the row cannot be read, or if a period
 /// comes out negative (the rollups would disagree with each other).
 pub fn read_row(statement: &Statement, bucket: &str, parts: &str) -> Option<Vec<BucketTotal>> {
-    let mut periods: HashMap<usize, (i64, i64)> = HashMap::new();
+    // (calls, milliseconds) per period, by index: a series' buckets times periods is capped (`max_buckets`).
+    let mut periods: Vec<(i64, i64)> = Vec::new();
     for entry in parts.split(',') {
         let mut fields = entry.split(':').map(|n| n.parse::<i64>().ok());
         let (part, calls, millis) = (fields.next()??, fields.next()??, fields.next()??);
         for &(period, sign) in statement.targets.get(usize::try_from(part).ok()?)? {
-            let sums = periods.entry(period).or_default();
-            sums.0 += i64::from(sign) * calls;
-            sums.1 += i64::from(sign) * millis;
+            if periods.len() <= period {
+                periods.resize(period + 1, (0, 0));
+            }
+            periods[period].0 += i64::from(sign) * calls;
+            periods[period].1 += i64::from(sign) * millis;
         }
     }
     periods
         .into_iter()
+        .enumerate()
         .filter(|(_, sums)| *sums != (0, 0))
         .map(|(period, (calls, millis))| {
             Some(BucketTotal {

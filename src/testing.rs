@@ -163,8 +163,11 @@ impl Platform for FakePlatform {
         if self.fail_database {
             return Err(ApiError::internal("D1 query failed", "no such table: calls_by_day"));
         }
+        let mut buckets: Vec<&str> = self.totals.iter().map(|t| t.phone_number.as_str()).collect();
+        buckets.dedup();
         Ok(QueryAnswer {
             totals: self.totals.clone(),
+            buckets: buckets.len(),
             rows_read: 7,
         })
     }

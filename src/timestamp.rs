@@ -107,22 +107,19 @@ pub fn format_millis(epoch_millis: i64) -> String {
 }
 
 /// Formats an instant as RFC 3339 local time with the given offset: `2026-11-01T00:00:00+05:30`, with
-/// milliseconds only when there are some, and the offset's seconds only when it has some (historical
-/// local mean times).
+/// milliseconds only when there are some. RFC 3339 offsets have no seconds: a historical local mean time
+/// with some (+05:53:28) is written to the whole minute toward zero (+05:53), its local time moved to match,
+/// so the instant stays exact.
 pub fn format_with_offset(epoch_millis: i64, offset_millis: i64) -> String {
+    let offset_millis = offset_millis - offset_millis % 60_000;
     let local = epoch_millis + offset_millis;
     let millis = match local.rem_euclid(1000) {
         0 => String::new(),
         ms => format!(".{ms:03}"),
     };
     let sign = if offset_millis < 0 { '-' } else { '+' };
-    let seconds = offset_millis.unsigned_abs() / 1000;
-    let (hours, minutes, secs) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
-    let offset = match secs {
-        0 => format!("{sign}{hours:02}:{minutes:02}"),
-        _ => format!("{sign}{hours:02}:{minutes:02}:{secs:02}"),
-    };
-    format!("{}{millis}{offset}", wall_clock(local))
+    let minutes = offset_millis.unsigned_abs() / 60_000;
+    format!("{}{millis}{sign}{:02}:{:02}", wall_clock(local), minutes / 60, minutes % 60)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` of wall-clock milliseconds (years outside 0000–9999 as `toISOString` writes them).
@@ -437,8 +434,9 @@ mod tests {
         assert_eq!(format_with_offset(NOV_1 + 250, -18_000_000), "2026-10-31T19:00:00.250-05:00");
         assert_eq!(format_with_offset(NOV_1, 0), "2026-11-01T00:00:00+00:00");
         assert_eq!(format_with_offset(NOV_1, 49_500_000), "2026-11-01T13:45:00+13:45");
-        // Local mean time, with seconds: Asia/Kolkata's in 1850 was +05:53:28.
-        assert_eq!(format_with_offset(0, 21_208_000), "1970-01-01T05:53:28+05:53:28");
+        // Local mean time, with seconds (Asia/Kolkata's in 1850 was +05:53:28): to the minute, same instant.
+        assert_eq!(format_with_offset(0, 21_208_000), "1970-01-01T05:53:00+05:53");
+        assert_eq!(format_with_offset(0, -17_762_000), "1969-12-31T19:04:00-04:56");
         assert_eq!(format_with_offset(-1, -3_600_000), "1969-12-31T22:59:59.999-01:00");
     }
 

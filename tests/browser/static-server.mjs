@@ -13,14 +13,15 @@ const PUBLIC = join(ROOT, "public");
 
 /**
  * Serves public/ on 127.0.0.1 (any free port, also reachable as localhost); resolves { port, close }.
- * `config()` gives the page's config ({ api_origins }) at the time of each request.
+ * `config()` gives the page's config ({ api_origins }) at the time of each request; `headers()` whether to
+ * send the page's headers (false: to test what the page itself does, without its CSP behind it).
  */
-export function serveStatic({ config = () => ({ api_origins: [] }) } = {}) {
+export function serveStatic({ config = () => ({ api_origins: [] }), headers: withHeaders = () => true } = {}) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
     // A test may put an origin in config.json that the build would refuse (and the page must ignore); the
     // headers are those of the origins the build would accept.
-    const headers = path.startsWith("/admin/") ? pageHeaders({ api_origins: config().api_origins.filter(isApiOrigin) }) : {};
+    const headers = path.startsWith("/admin/") && withHeaders() ? pageHeaders({ api_origins: config().api_origins.filter(isApiOrigin) }) : {};
     if (path === "/admin/config.json") {
       res.writeHead(200, { ...headers, "Content-Type": TYPES[".json"], "Cache-Control": "no-store" });
       res.end(JSON.stringify(config()));
