@@ -4,10 +4,10 @@
 //! to a whole hour: a repeated hour is its own period. A period runs until the next one starts, so local days
 //! on DST changes last 23 or 25 hours. The first and last periods are clipped to the range.
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use chrono::{Datelike, Duration, NaiveDateTime, NaiveTime, Timelike};
 
 use crate::selection::TimeRange;
-use crate::zone::{wall_millis, TimeZone};
+use crate::zone::{next_month, wall_millis, TimeZone};
 
 /// The most periods one request answers.
 pub const MAX_PERIODS: usize = 1000;
@@ -77,13 +77,7 @@ impl Interval {
             Interval::Day => start + Duration::days(1),
             Interval::Week => start + Duration::weeks(1),
             Interval::Month => {
-                let (year, month) = (start.year(), start.month());
-                let next = if month == 12 {
-                    NaiveDate::from_ymd_opt(year + 1, 1, 1)
-                } else {
-                    NaiveDate::from_ymd_opt(year, month + 1, 1)
-                };
-                next.map_or(NaiveDateTime::MAX, |d| d.and_time(NaiveTime::MIN))
+                next_month(start.date()).map_or(NaiveDateTime::MAX, |d| d.and_time(NaiveTime::MIN))
             }
         }
     }

@@ -10,11 +10,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, NaiveDate};
+use chrono::Datelike;
 
 use crate::buckets::BucketTotal;
 use crate::periods::max_buckets;
 use crate::selection::{Selection, Strategy};
+use crate::zone::{midnight_millis, next_month, wall_time};
 
 const QUARTER: i64 = 900_000;
 const HOUR: i64 = 3_600_000;
@@ -124,32 +125,17 @@ impl Source {
     }
 }
 
-fn date_of(millis: i64) -> NaiveDate {
-    DateTime::from_timestamp_millis(millis).map_or(NaiveDate::MIN, |t| t.date_naive())
-}
-
-fn midnight_millis(date: NaiveDate) -> i64 {
-    date.and_hms_opt(0, 0, 0)
-        .map_or(i64::MIN, |t| t.and_utc().timestamp_millis())
-}
-
 fn month_start(millis: i64) -> i64 {
-    midnight_millis(date_of(millis).with_day(1).expect("every month has a day 1"))
+    midnight_millis(wall_time(millis).date().with_day(1).expect("every month has a day 1"))
 }
 
 fn next_month_start(month_start_millis: i64) -> i64 {
-    let date = date_of(month_start_millis);
-    let next = if date.month() == 12 {
-        NaiveDate::from_ymd_opt(date.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(date.year(), date.month() + 1, 1)
-    };
-    next.map_or(i64::MAX, midnight_millis)
+    next_month(wall_time(month_start_millis).date()).map_or(i64::MAX, midnight_millis)
 }
 
 /// Whole months between two month starts.
 fn months_between(start: i64, end: i64) -> u64 {
-    let (a, b) = (date_of(start), date_of(end));
+    let (a, b) = (wall_time(start), wall_time(end));
     ((b.year() - a.year()) * 12 + b.month() as i32 - a.month() as i32).max(0) as u64
 }
 
@@ -192,10 +178,14 @@ fn routes(t: i64, level: usize) -> Vec<Route> {
     routes
 }
 
+/// A signed part `(sign, source, start, end)` of one period: `[start, end)` read from `source`, added (1)
+/// or subtracted (-1).
+pub type Part = (i8, Source, i64, i64);
+
 /// The cheapest signed parts that sum to exactly `[start, end)`: the range between two boundaries of one
 /// source, corrected at each end by parts of finer sources (added or subtracted).
-pub fn cover(start: i64, end: i64) -> Vec<(i8, Source, i64, i64)> {
-    let mut best: Option<(u64, Vec<(i8, Source, i64, i64)>)> = None;
+pub fn cover(start: i64, end: i64) -> Vec<Part> {
+    let mut best: Option<(u64, Vec<Part>)> = None;
     for (level, &source) in LEVELS.iter().enumerate() {
         let starts = routes(start, level);
         let ends = routes(end, level);
@@ -359,7 +349,7 @@ pub fn read_row(statement: &Statement, bucket: &str, parts: &str) -> Option<Vec<
 
 /// Whether `segments` of one period sum to exactly `[start, end)` (for the tests).
 #[cfg(test)]
-fn tiles(segments: &[(i8, Source, i64, i64)], start: i64, end: i64) -> bool {
+fn tiles(segments: &[Part], start: i64, end: i64) -> bool {
     // Sweep the signed coverage count over every segment edge: 1 inside the range, 0 outside.
     let mut edges: Vec<(i64, i32)> = segments
         .iter()
@@ -387,7 +377,6 @@ mod tests {
     use super::*;
     use crate::parameters;
     use crate::testing::runtime_zone;
-    use crate::zone::TimeZone;
 
     fn at(iso: &str) -> i64 {
         chrono::DateTime::parse_from_rfc3339(iso).unwrap().timestamp_millis()
@@ -397,11 +386,11 @@ mod tests {
         parameters::selection(query, 0, true, &runtime_zone).unwrap()
     }
 
-    fn part(sign: i8, source: Source, start: &str, end: &str) -> (i8, Source, i64, i64) {
+    fn part(sign: i8, source: Source, start: &str, end: &str) -> Part {
         (sign, source, at(start), at(end))
     }
 
-    fn sorted(mut parts: Vec<(i8, Source, i64, i64)>) -> Vec<(i8, Source, i64, i64)> {
+    fn sorted(mut parts: Vec<Part>) -> Vec<Part> {
         parts.sort_by_key(|&(sign, source, start, _)| (start, source, sign));
         parts
     }
@@ -637,6 +626,5 @@ mod tests {
         assert!(statement.sql.len() < 2_000);
         let Param::Text(json) = &statement.params[0] else { panic!() };
         assert!(json.len() < 100_000, "{} bytes of segments", json.len());
-        let _ = TimeZone::utc();
     }
 }

@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike};
 
-use crate::zone::{wall_millis, TimeZone};
+use crate::zone::{midnight_millis, TimeZone};
 
 const NANOS_PER_MILLI: i64 = 1_000_000;
 pub const MILLIS_PER_DAY: i64 = 86_400_000;
@@ -65,7 +65,7 @@ impl Timestamp {
     /// day; a local datetime is resolved by the compatible rule (see `zone`).
     pub fn start_millis(self, zone: &TimeZone) -> i64 {
         match self {
-            Timestamp::Date(date) => zone.first_instant(date_wall_millis(date)),
+            Timestamp::Date(date) => zone.first_instant(midnight_millis(date)),
             _ => self.instant_millis(zone),
         }
     }
@@ -74,7 +74,7 @@ impl Timestamp {
     /// local day (the bound is the first instant of the next one), an instant is exclusive itself.
     pub fn end_millis(self, zone: &TimeZone) -> i64 {
         match self {
-            Timestamp::Date(date) => zone.first_instant(date_wall_millis(date) + MILLIS_PER_DAY),
+            Timestamp::Date(date) => zone.first_instant(midnight_millis(date) + MILLIS_PER_DAY),
             // A call at millisecond t started before the instant iff t < the instant, in milliseconds rounded up.
             _ => self.instant_millis(zone),
         }
@@ -89,16 +89,11 @@ impl Timestamp {
                 let wall = wall_seconds * 1000 + i64::from(nanos) / NANOS_PER_MILLI;
                 (wall_seconds * 1000 + zone.resolve(wall) - wall, nanos)
             }
-            Timestamp::Date(date) => (date_wall_millis(date), 0),
+            Timestamp::Date(date) => (midnight_millis(date), 0),
         };
         whole_millis + (i64::from(nanos) + NANOS_PER_MILLI - 1) / NANOS_PER_MILLI
     }
 }
-
-fn date_wall_millis(date: NaiveDate) -> i64 {
-    wall_millis(date.and_time(NaiveTime::MIN))
-}
-
 
 /// Formats epoch milliseconds as RFC 3339 in UTC with milliseconds, as JavaScript's `toISOString` does
 /// (`2026-11-01T00:00:00.000Z`; years outside 0000–9999 in its six-digit signed form).

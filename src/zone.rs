@@ -7,7 +7,7 @@
 use std::fmt;
 use std::rc::Rc;
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 
 const DAY: i64 = 86_400_000;
 
@@ -150,6 +150,19 @@ pub fn wall_time(wall_millis: i64) -> NaiveDateTime {
 /// Milliseconds of a wall-clock reading, counted as if UTC.
 pub fn wall_millis(local: NaiveDateTime) -> i64 {
     local.and_utc().timestamp_millis()
+}
+
+/// Milliseconds of a date's midnight on a wall clock, counted as if UTC.
+pub fn midnight_millis(date: NaiveDate) -> i64 {
+    wall_millis(date.and_time(NaiveTime::MIN))
+}
+
+/// The first day of the month after `date`'s (`None` beyond the calendar's range).
+pub fn next_month(date: NaiveDate) -> Option<NaiveDate> {
+    match date.month() {
+        12 => NaiveDate::from_ymd_opt(date.year() + 1, 1, 1),
+        month => NaiveDate::from_ymd_opt(date.year(), month + 1, 1),
+    }
 }
 
 /// The offset in the runtime's `…GMT+05:30` (`Intl`'s `longOffset`; `GMT-04:56:02` for a local mean time,
