@@ -190,6 +190,7 @@ impl Platform for FakePlatform {
 
 /// A zone as a list of offset changes (hand-copied from the IANA rules for 2025 and 2026, and checked against
 /// Node's Intl when written): the offset before the first change, then `(instant, offset from then on)`.
+#[derive(Clone, Copy)]
 struct Changes(i64, &'static [(&'static str, i64)]);
 
 impl Offsets for Changes {
@@ -207,16 +208,14 @@ const H: i64 = 3_600_000;
 const M: i64 = 60_000;
 
 /// The zones the host tests know, by the names the runtime's Intl gives them (legacy spellings included).
-pub fn zone(name: &str) -> TimeZone {
-    try_zone(name).unwrap_or_else(|| panic!("no test zone {name}"))
-}
-
-pub fn try_zone(name: &str) -> Option<TimeZone> {
-    let changes: Changes = match name {
-        "UTC" | "Etc/UTC" => return Some(TimeZone::utc()),
-        "Asia/Calcutta" => Changes(5 * H + 30 * M, &[]),
-        "Asia/Katmandu" => Changes(5 * H + 45 * M, &[]),
-        "America/New_York" => Changes(
+const ZONES: [(&str, Changes); 8] = [
+    ("UTC", Changes(0, &[])),
+    ("Etc/UTC", Changes(0, &[])),
+    ("Asia/Calcutta", Changes(5 * H + 30 * M, &[])),
+    ("Asia/Katmandu", Changes(5 * H + 45 * M, &[])),
+    (
+        "America/New_York",
+        Changes(
             -5 * H,
             &[
                 ("2025-03-09T07:00:00Z", -4 * H),
@@ -225,7 +224,10 @@ pub fn try_zone(name: &str) -> Option<TimeZone> {
                 ("2026-11-01T06:00:00Z", -5 * H),
             ],
         ),
-        "Australia/Lord_Howe" => Changes(
+    ),
+    (
+        "Australia/Lord_Howe",
+        Changes(
             11 * H,
             &[
                 ("2025-04-05T15:00:00Z", 10 * H + 30 * M),
@@ -234,7 +236,10 @@ pub fn try_zone(name: &str) -> Option<TimeZone> {
                 ("2026-10-03T15:30:00Z", 11 * H),
             ],
         ),
-        "America/Santiago" => Changes(
+    ),
+    (
+        "America/Santiago",
+        Changes(
             -3 * H,
             &[
                 ("2025-04-06T03:00:00Z", -4 * H),
@@ -243,7 +248,10 @@ pub fn try_zone(name: &str) -> Option<TimeZone> {
                 ("2026-09-06T04:00:00Z", -3 * H),
             ],
         ),
-        "Pacific/Chatham" => Changes(
+    ),
+    (
+        "Pacific/Chatham",
+        Changes(
             13 * H + 45 * M,
             &[
                 ("2025-04-05T14:00:00Z", 12 * H + 45 * M),
@@ -252,31 +260,22 @@ pub fn try_zone(name: &str) -> Option<TimeZone> {
                 ("2026-09-26T14:00:00Z", 13 * H + 45 * M),
             ],
         ),
-        _ => return None,
-    };
-    Some(TimeZone::new(name, std::rc::Rc::new(changes)))
+    ),
+];
+
+/// A test zone (see [`runtime_zone`]); panics for one the tests do not know.
+pub fn zone(name: &str) -> TimeZone {
+    runtime_zone(name).unwrap_or_else(|| panic!("no test zone {name}"))
 }
 
 /// A test zone by any spelling the runtime would take: case-insensitive, with the IANA names ICU knows by a
 /// legacy one (Asia/Kolkata is Asia/Calcutta to ICU).
 pub fn runtime_zone(name: &str) -> Option<TimeZone> {
-    const KNOWN: [&str; 8] = [
-        "UTC",
-        "Etc/UTC",
-        "Asia/Calcutta",
-        "Asia/Katmandu",
-        "America/New_York",
-        "Australia/Lord_Howe",
-        "America/Santiago",
-        "Pacific/Chatham",
-    ];
     let modern = [("Asia/Kolkata", "Asia/Calcutta"), ("Asia/Kathmandu", "Asia/Katmandu")];
     let name = modern
         .iter()
         .find(|(iana, _)| iana.eq_ignore_ascii_case(name))
         .map_or(name, |(_, icu)| icu);
-    KNOWN
-        .iter()
-        .find(|known| known.eq_ignore_ascii_case(name))
-        .and_then(|known| try_zone(known))
+    let (known, changes) = ZONES.iter().find(|(known, _)| known.eq_ignore_ascii_case(name))?;
+    Some(TimeZone::new(known, std::rc::Rc::new(*changes)))
 }
