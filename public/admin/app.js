@@ -2,6 +2,8 @@
 // chart and a CSV file. It talks only to APIs it was deployed to trust: its own origin, or an origin listed
 // in config.json beside it (https only; plain http just for localhost and 127.0.0.1). The same list sets the
 // page's Content-Security-Policy (public/_headers, written by scripts/admin-headers.mjs).
+import { apiOriginProblem } from "./api-origin.js";
+
 const ENDPOINT = "/admin/analytics/calls/by-phone-number";
 const KEY_STORAGE = "callAnalytics.apiKey";
 const FILTERS = ["start_date", "end_date", "user_email", "timezone", "interval"];
@@ -17,23 +19,12 @@ async function loadConfig() {
   try {
     const response = await fetch("config.json", { cache: "no-store" });
     const config = response.ok ? await response.json() : {};
-    configured = Array.isArray(config.api_origins) ? config.api_origins.filter((o) => typeof o === "string" && allowedScheme(o)) : [];
+    configured = Array.isArray(config.api_origins) ? config.api_origins.filter((o) => typeof o === "string" && apiOriginProblem(o) === null) : [];
   } catch {
     configured = [];
   }
   const list = $("api-origins");
   list.replaceChildren(...configured.map((origin) => Object.assign(document.createElement("option"), { value: origin })));
-}
-
-/** https, or plain http on localhost / 127.0.0.1 only (the same rule as scripts/lib/admin-page.mjs). */
-function allowedScheme(origin) {
-  try {
-    const url = new URL(origin);
-    const local = url.hostname === "localhost" || url.hostname === "127.0.0.1";
-    return url.origin === origin && (url.protocol === "https:" || (url.protocol === "http:" && local));
-  } catch {
-    return false;
-  }
 }
 
 function apiBase() {

@@ -1,38 +1,24 @@
 // The admin page's trust boundary, in one place: which API origins the page may talk to
 // (public/admin/config.json, deployed beside the page) and the response headers that pin it down
 // (public/_headers, written from the same list by scripts/admin-headers.mjs, run by scripts/build.sh).
-// The page itself (public/admin/app.js) reads config.json and applies the same origin rule in the browser.
+// The origin rule itself is public/admin/api-origin.js, which the page (public/admin/app.js) imports too.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { apiOriginProblem } from "../../public/admin/api-origin.js";
 import { ROOT } from "./bindings.mjs";
 
 export const CONFIG_PATH = join(ROOT, "public", "admin", "config.json");
 export const HEADERS_PATH = join(ROOT, "public", "_headers");
 
-/** An API origin the page may be configured with: https, or plain http on localhost / 127.0.0.1 only. */
+/** An API origin the page may be configured with (public/admin/api-origin.js); throws why not. */
 export function checkApiOrigin(text) {
-  let url;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new Error(`"${text}" is not a URL`);
-  }
-  if (url.origin !== text) throw new Error(`"${text}" is not an origin (scheme://host[:port], no path or slash)`);
-  const local = url.hostname === "localhost" || url.hostname === "127.0.0.1";
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) {
-    throw new Error(`"${text}" must use https (plain http only for localhost and 127.0.0.1)`);
-  }
+  const problem = apiOriginProblem(text);
+  if (problem) throw new Error(problem);
   return text;
 }
 
 /** Whether `text` is an API origin a config may hold. */
-export function isApiOrigin(text) {
-  try {
-    return checkApiOrigin(text) === text;
-  } catch {
-    return false;
-  }
-}
+export const isApiOrigin = (text) => apiOriginProblem(text) === null;
 
 /** Reads and checks a config object: { api_origins: [origin...] }. */
 export function checkConfig(config) {
