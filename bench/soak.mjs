@@ -15,7 +15,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT } from "../scripts/lib/bindings.mjs";
+import { shippedConfig } from "../scripts/lib/bindings.mjs";
 import { createKeys, ENDPOINT, migrate, newStateDir, request, startWorker } from "../scripts/lib/local-worker.mjs";
 import { BENCH_LIMITS, fmt, loadDataset, log, machine, requireWrk, table, workerdRssKiB, wrk } from "./lib.mjs";
 
@@ -161,8 +161,7 @@ try {
 };
 `,
   );
-  const { unstable_readConfig } = await import("wrangler");
-  const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
+  const config = await shippedConfig();
   await writeFile(
     join(controlDir, "wrangler.json"),
     JSON.stringify({ name: "soak-control", main: "worker.mjs", compatibility_date: config.compatibility_date, d1_databases: config.d1_databases }),

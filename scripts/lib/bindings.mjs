@@ -13,6 +13,12 @@ process.env.WRANGLER_SEND_METRICS ??= "false";
 // only warnings and errors, unless someone is debugging.
 if (process.env.WRANGLER_LOG !== "debug") process.env.WRANGLER_LOG = "warn";
 
+/** wrangler.toml as wrangler reads it (the configuration a deploy uses). */
+export async function shippedConfig() {
+  const { unstable_readConfig } = await import("wrangler");
+  return unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
+}
+
 /**
  * Opens the bindings. Local (default): the state under `persistTo` (wrangler dev's `--persist-to`, default
  * .wrangler/state). Remote: the D1 database and KV namespace wrangler.toml names, through wrangler's remote
@@ -20,7 +26,7 @@ if (process.env.WRANGLER_LOG !== "debug") process.env.WRANGLER_LOG = "warn";
  * Returns { env, dispose }.
  */
 export async function openBindings({ remote = false, persistTo = DEFAULT_PERSIST_TO } = {}) {
-  const { getPlatformProxy, unstable_readConfig } = await import("wrangler");
+  const { getPlatformProxy } = await import("wrangler");
   if (!remote) {
     return getPlatformProxy({
       configPath: join(ROOT, "wrangler.toml"),
@@ -29,7 +35,7 @@ export async function openBindings({ remote = false, persistTo = DEFAULT_PERSIST
       envFiles: [],
     });
   }
-  const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
+  const config = await shippedConfig();
   const dir = mkdtempSync(join(tmpdir(), "call-analytics-remote-"));
   const configPath = join(dir, "wrangler.json");
   writeFileSync(

@@ -14,7 +14,6 @@ import { serveStatic } from "./static-server.mjs";
 
 const ARTIFACTS = join(ROOT, "test-artifacts", "browser");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const DAY = "start_date=2025-01-10&end_date=2025-01-10";
 const FIFTY_DAY = "start_date=2025-03-01&end_date=2025-03-01";
 
 /** 2025-04-01: numbers a spreadsheet could read as formulas. */
@@ -108,10 +107,10 @@ async function apiAnswer(query) {
 
 describe("the admin page, cross-origin", () => {
   test("shows the API's rows in its order, with totals and the range used", async () => {
-    const { page, context } = await openPage(pageOrigin, DAY);
+    const { page, context } = await openPage(pageOrigin, fx.DAY_QUERY);
     await submitWithKey(page, keys.admin.key);
     const rows = await tableRows(page);
-    const data = await apiAnswer(DAY);
+    const data = await apiAnswer(fx.DAY_QUERY);
     assert.deepEqual(data.phone_numbers, fx.DAY);
     assert.deepEqual(
       rows.map(([label, calls, minutes, hours]) => ({
@@ -171,7 +170,7 @@ describe("the admin page, cross-origin", () => {
     pageHeaders = false;
     try {
       const refusal = new RegExp(`^This page sends nothing to ${escape(decoy.base)}: it talks only to its own origin \\(${escape(pageOrigin)}\\) and to ${escape(worker.base)}`);
-      for (const link of [`#api=${encodeURIComponent(decoy.base)}&${DAY}`, `?api=${encodeURIComponent(decoy.base)}&${DAY}`]) {
+      for (const link of [`#api=${encodeURIComponent(decoy.base)}&${fx.DAY_QUERY}`, `?api=${encodeURIComponent(decoy.base)}&${fx.DAY_QUERY}`]) {
         const context = await browser.newContext();
         const page = await context.newPage();
         await page.goto(`${pageOrigin}/admin/${link}`);
@@ -188,7 +187,7 @@ describe("the admin page, cross-origin", () => {
         await context.close();
       }
       // Typed into the API field of a page that was showing the real API: refused too.
-      const { page, context } = await openPage(pageOrigin, DAY);
+      const { page, context } = await openPage(pageOrigin, fx.DAY_QUERY);
       await submitWithKey(page, keys.admin.key);
       await tableRows(page);
       await page.getByLabel("API base URL").fill(`${decoy.base}/`);
@@ -207,17 +206,17 @@ describe("the admin page, cross-origin", () => {
     const other = await decoyApi();
     trusted = [worker.base, other.base, "http://api.example.com"];
     try {
-      const { page, context } = await openPage(pageOrigin, DAY);
+      const { page, context } = await openPage(pageOrigin, fx.DAY_QUERY);
       await submitWithKey(page, keys.admin.key);
       await tableRows(page);
       // Same tab, a link (only the fragment changes) that points the page at the other trusted API.
-      await page.goto(`${pageOrigin}/admin/#api=${encodeURIComponent(other.base)}&${DAY}`);
+      await page.goto(`${pageOrigin}/admin/#api=${encodeURIComponent(other.base)}&${fx.DAY_QUERY}`);
       await page.waitForLoadState("networkidle");
       assert.equal(await page.getByLabel("API key").inputValue(), "", "the key field is empty for another API");
       assert.match(await page.locator("#key-target").textContent(), new RegExp(`sent only to ${escape(other.base)}`));
       assert.equal(await page.locator("#results").isHidden(), true);
       // Editing the API field in place does not carry the key along either.
-      await page.goto(`${pageOrigin}/admin/#api=${encodeURIComponent(worker.base)}&${DAY}`);
+      await page.goto(`${pageOrigin}/admin/#api=${encodeURIComponent(worker.base)}&${fx.DAY_QUERY}`);
       await page.reload();
       assert.equal(await page.getByLabel("API key").inputValue(), keys.admin.key, "the key comes back for its own API");
       await page.getByLabel("API base URL").fill(other.base);
@@ -251,7 +250,7 @@ describe("the admin page, cross-origin", () => {
   }
 
   test("the CSV download holds the table", async () => {
-    const { lines, filename } = await csvOf(DAY);
+    const { lines, filename } = await csvOf(fx.DAY_QUERY);
     const expected = [
       "phone_number,total_calls,total_duration_minutes,total_duration_hours",
       ...fx.DAY.map((r) => [r.phone_number, r.total_calls, r.total_duration_minutes, r.total_duration_hours].join(",")),
@@ -267,7 +266,7 @@ describe("the admin page, cross-origin", () => {
   });
 
   test("a wrong key shows the server's 401 message", async () => {
-    const { page, context } = await openPage(pageOrigin, DAY);
+    const { page, context } = await openPage(pageOrigin, fx.DAY_QUERY);
     await submitWithKey(page, "cak_wrong");
     const alert = page.getByRole("alert");
     await alert.waitFor();
@@ -277,7 +276,7 @@ describe("the admin page, cross-origin", () => {
   });
 
   test("a key without the role shows the server's 403 message", async () => {
-    const { page, context } = await openPage(pageOrigin, DAY);
+    const { page, context } = await openPage(pageOrigin, fx.DAY_QUERY);
     await submitWithKey(page, keys.viewer.key);
     await page.getByRole("alert").waitFor();
     assert.match(await page.getByRole("alert").textContent(), /^403: This endpoint requires a super-admin API key/);
@@ -296,7 +295,7 @@ describe("the admin page, cross-origin", () => {
 
   test("a page on an origin the API does not allow is blocked by CORS", async () => {
     const other = `http://localhost:${pages.port}`; // same files, another origin
-    const { page, context, console } = await openPage(other, DAY);
+    const { page, context, console } = await openPage(other, fx.DAY_QUERY);
     await submitWithKey(page, keys.admin.key);
     await page.getByRole("alert").waitFor();
     assert.match(await page.getByRole("alert").textContent(), /^Could not reach the API at .*does not allow this page's origin \(http:\/\/localhost:\d+\)/);
@@ -367,11 +366,11 @@ describe("the admin page, cross-origin", () => {
   });
 
   test("in America/New_York, a date is a New York day, and the range is shown there", async () => {
-    const { page, context } = await openPage(pageOrigin, DAY, { timezoneId: "America/New_York" });
+    const { page, context } = await openPage(pageOrigin, fx.DAY_QUERY, { timezoneId: "America/New_York" });
     assert.equal(await page.getByLabel("Time zone").inputValue(), "America/New_York");
     await submitWithKey(page, keys.admin.key);
     const rows = await shownRows(page);
-    const data = await apiAnswer(`${DAY}&timezone=America/New_York`);
+    const data = await apiAnswer(`${fx.DAY_QUERY}&timezone=America/New_York`);
     assert.equal(data.start_date, "2025-01-10T05:00:00.000Z");
     assert.deepEqual(rows, data.phone_numbers);
     assert.equal(
@@ -399,7 +398,7 @@ describe("the admin page, cross-origin", () => {
   });
 
   test("works from the keyboard, with labelled inputs", async () => {
-    const { page, context } = await openPage(pageOrigin, DAY);
+    const { page, context } = await openPage(pageOrigin, fx.DAY_QUERY);
     for (const label of ["API base URL", "API key", "Time zone", "Trend", "From (UTC)", "To (UTC)", "User email"]) {
       assert.equal(await page.getByLabel(label).count(), 1, label);
     }

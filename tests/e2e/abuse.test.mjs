@@ -4,14 +4,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ROOT } from "../../scripts/lib/bindings.mjs";
+import { ROOT, shippedConfig } from "../../scripts/lib/bindings.mjs";
 import { distinctNumberCalls } from "../../scripts/lib/generate.mjs";
 import { ENDPOINT, newStateDir, request, startLocalWorker, startWorker } from "../../scripts/lib/local-worker.mjs";
 import * as fx from "./fixtures.mjs";
 
-const ORIGIN = "https://admin.example.com";
-const DAY = "start_date=2025-01-10&end_date=2025-01-10";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** This test's own limits (the shipped ones are 600 and 300 a minute). */
 const LIMITS = { clientIp: 6, apiKey: 4 };
 
@@ -20,12 +17,11 @@ let keys;
 let shipped; // wrangler.toml as wrangler reads it
 
 before(async () => {
-  const { unstable_readConfig } = await import("wrangler");
-  shipped = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
+  shipped = await shippedConfig();
   worker = await startLocalWorker({
     records: fx.DAY_RECORDS,
     keys: { admin: { role: "super_admin" }, other: { role: "super_admin" } },
-    vars: { ALLOWED_ORIGINS: ORIGIN },
+    vars: { ALLOWED_ORIGINS: fx.ADMIN_ORIGIN },
     limits: LIMITS,
   });
   ({ keys } = worker);
@@ -43,7 +39,7 @@ async function freshWindow() {
 }
 
 const get = (ip, key, headers = {}) =>
-  request(worker.base, `${ENDPOINT}?${DAY}`, { key, headers: { "CF-Connecting-IP": ip, Origin: ORIGIN, ...headers } });
+  request(worker.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key, headers: { "CF-Connecting-IP": ip, Origin: fx.ADMIN_ORIGIN, ...headers } });
 const madeUp = () => `cak_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 
 /** Asserts a 429 envelope with every header it should carry; returns its log line. */
@@ -56,9 +52,9 @@ async function tooMany(response, message) {
   assert.ok(Number.isInteger(retryAfter) && retryAfter > 0 && retryAfter <= period, `Retry-After ${headers.get("retry-after")} within the period (${period} s)`);
   assert.equal(headers.get("content-type"), "application/json");
   assert.equal(headers.get("cache-control"), "no-store");
-  assert.equal(headers.get("access-control-allow-origin"), ORIGIN);
+  assert.equal(headers.get("access-control-allow-origin"), fx.ADMIN_ORIGIN);
   assert.match(headers.get("access-control-expose-headers"), /Retry-After/);
-  assert.match(headers.get("x-request-id"), UUID);
+  assert.match(headers.get("x-request-id"), fx.REQUEST_ID);
   return worker.logLineFor(headers.get("x-request-id"));
 }
 
@@ -111,7 +107,7 @@ describe("rate limits", () => {
 
 describe("headers", () => {
   test("the admin page comes with its Content-Security-Policy and framing headers", async () => {
-    for (const path of ["/admin/", "/admin/app.js", "/admin/style.css", "/admin/config.json"]) {
+    for (const path of ["/admin/", "/admin/app.js", "/admin/api-origin.js", "/admin/style.css", "/admin/config.json"]) {
       const response = await fetch(worker.base + path);
       assert.equal(response.status, 200, path);
       assert.equal(
@@ -126,7 +122,7 @@ describe("headers", () => {
   });
 
   test("API responses forbid running or framing them, errors included", async () => {
-    for (const [path, key] of [[`${ENDPOINT}?${DAY}`, keys.admin.key], [ENDPOINT, null], ["/nope", null], ["/openapi.json", null]]) {
+    for (const [path, key] of [[`${ENDPOINT}?${fx.DAY_QUERY}`, keys.admin.key], [ENDPOINT, null], ["/nope", null], ["/openapi.json", null]]) {
       const { headers } = await request(worker.base, path, { key, headers: { "CF-Connecting-IP": "192.0.2.77" } });
       assert.equal(headers.get("content-security-policy"), "default-src 'none'; frame-ancestors 'none'", path);
     }

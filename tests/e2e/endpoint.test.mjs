@@ -4,9 +4,6 @@ import { after, before, describe, test } from "node:test";
 import * as fx from "./fixtures.mjs";
 import { ENDPOINT, ms, request, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
 
-const ADMIN_ORIGIN = "https://admin.example.com";
-const DAY_QUERY = "start_date=2025-01-10&end_date=2025-01-10";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let worker; // migrated, loaded, with keys
 let broken; // keys but no migrations: D1 has no tables
@@ -16,7 +13,7 @@ let seededAt;
 
 before(async () => {
   seededAt = Date.now();
-  const vars = { ALLOWED_ORIGINS: `${ADMIN_ORIGIN},http://127.0.0.1:5173` };
+  const vars = { ALLOWED_ORIGINS: `${fx.ADMIN_ORIGIN},http://127.0.0.1:5173` };
   [worker, broken] = await Promise.all([
     startLocalWorker({
       records: [...fx.DAY_RECORDS, ...fx.TIE_RECORDS, ...fx.recentRecords(seededAt)],
@@ -85,7 +82,7 @@ describe("the answer", () => {
   });
 
   test("groups a day into buckets, sorted by duration, with rounded totals", async () => {
-    const body = await expectRows(DAY_QUERY, fx.DAY);
+    const body = await expectRows(fx.DAY_QUERY, fx.DAY);
     assert.equal(body.data.start_date, "2025-01-10T00:00:00.000Z");
     assert.equal(body.data.end_date, "2025-01-11T00:00:00.000Z");
     assert.equal(body.data.user_email, null);
@@ -149,17 +146,17 @@ describe("the answer", () => {
 
   test("user_email narrows to one user, trimmed and case-insensitive", async () => {
     for (const email of ["alice@example.com", "ALICE@EXAMPLE.COM", "%20Alice@Example.com%20", "+alice@example.com+"]) {
-      const body = await expectRows(`${DAY_QUERY}&user_email=${email}`, fx.DAY_ALICE);
+      const body = await expectRows(`${fx.DAY_QUERY}&user_email=${email}`, fx.DAY_ALICE);
       assert.equal(body.data.user_email.toLowerCase(), "alice@example.com");
     }
-    await expectRows(`${DAY_QUERY}&user_email=bob%40example.com`, fx.DAY_BOB);
-    await expectRows(`${DAY_QUERY}&user_email=jos%C3%A9@example.com`, fx.DAY_JOSE);
+    await expectRows(`${fx.DAY_QUERY}&user_email=bob%40example.com`, fx.DAY_BOB);
+    await expectRows(`${fx.DAY_QUERY}&user_email=jos%C3%A9@example.com`, fx.DAY_JOSE);
   });
 
   test("an email with no user, or a user without calls in range, gives an empty list", async () => {
-    const body = await expectRows(`${DAY_QUERY}&user_email=nobody@example.com`, []);
+    const body = await expectRows(`${fx.DAY_QUERY}&user_email=nobody@example.com`, []);
     assert.equal(body.data.user_email, "nobody@example.com");
-    await expectRows(`${DAY_QUERY}&user_email=carol@example.com`, []);
+    await expectRows(`${fx.DAY_QUERY}&user_email=carol@example.com`, []);
     await expectRows("start_date=2030-01-01&end_date=2030-12-31", []);
   });
 });
@@ -292,20 +289,20 @@ describe("authentication and authorization", () => {
   };
   const invalid = 'Bearer error="invalid_token"';
 
-  test("no Authorization header: 401", () => challenge(get(DAY_QUERY, { key: null }), 401, /^Missing API key/, "Bearer"));
+  test("no Authorization header: 401", () => challenge(get(fx.DAY_QUERY, { key: null }), 401, /^Missing API key/, "Bearer"));
   test("another scheme: 401, a challenge without an error code (RFC 6750 3.1)", () =>
-    challenge(get(DAY_QUERY, { key: null, headers: { Authorization: "Basic YWxhZGRpbjpvcGVuc2VzYW1l" } }), 401, /^Unsupported Authorization scheme: expected "Bearer <API key>"$/, "Bearer"));
+    challenge(get(fx.DAY_QUERY, { key: null, headers: { Authorization: "Basic YWxhZGRpbjpvcGVuc2VzYW1l" } }), 401, /^Unsupported Authorization scheme: expected "Bearer <API key>"$/, "Bearer"));
   test("Bearer without a token: 401", () =>
-    challenge(get(DAY_QUERY, { key: null, headers: { Authorization: "Bearer" } }), 401, /^Malformed Authorization header/, invalid));
-  test("an unknown key: 401", () => challenge(get(DAY_QUERY, { key: "cak_not-a-real-key" }), 401, /^Invalid API key$/, invalid));
-  test("a revoked key: 401", () => challenge(get(DAY_QUERY, { key: keys.revoked.key }), 401, /revoked/, invalid));
-  test("an expired key: 401", () => challenge(get(DAY_QUERY, { key: keys.expired.key }), 401, /expired/, invalid));
+    challenge(get(fx.DAY_QUERY, { key: null, headers: { Authorization: "Bearer" } }), 401, /^Malformed Authorization header/, invalid));
+  test("an unknown key: 401", () => challenge(get(fx.DAY_QUERY, { key: "cak_not-a-real-key" }), 401, /^Invalid API key$/, invalid));
+  test("a revoked key: 401", () => challenge(get(fx.DAY_QUERY, { key: keys.revoked.key }), 401, /revoked/, invalid));
+  test("an expired key: 401", () => challenge(get(fx.DAY_QUERY, { key: keys.expired.key }), 401, /expired/, invalid));
   test("a valid key of another role: 403", () =>
-    challenge(get(DAY_QUERY, { key: keys.viewer.key }), 403, /^This endpoint requires a super-admin API key$/, 'Bearer error="insufficient_scope"'));
+    challenge(get(fx.DAY_QUERY, { key: keys.viewer.key }), 403, /^This endpoint requires a super-admin API key$/, 'Bearer error="insufficient_scope"'));
   test("the scheme is case-insensitive, and a key not yet expired works", async () => {
-    const { status } = await get(DAY_QUERY, { key: null, headers: { Authorization: `bearer ${keys.admin.key}` } });
+    const { status } = await get(fx.DAY_QUERY, { key: null, headers: { Authorization: `bearer ${keys.admin.key}` } });
     assert.equal(status, 200);
-    assert.equal((await get(DAY_QUERY, { key: keys.expiring.key })).status, 200);
+    assert.equal((await get(fx.DAY_QUERY, { key: keys.expiring.key })).status, 200);
   });
 });
 
@@ -325,10 +322,10 @@ describe("routing", () => {
   });
 
   test("D1 failing: 500 envelope with a request id, nothing internal shown, details logged", async () => {
-    const { status, headers, body, text } = await request(broken.base, `${ENDPOINT}?${DAY_QUERY}`, { key: brokenKeys.admin.key });
+    const { status, headers, body, text } = await request(broken.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: brokenKeys.admin.key });
     assert.equal(status, 500);
     const id = headers.get("x-request-id");
-    assert.match(id, UUID);
+    assert.match(id, fx.REQUEST_ID);
     assert.deepEqual(body, { success: false, message: `Internal server error (request id ${id})`, data: null });
     // (The random request id is hex: "d1" may well appear in it.)
     assert.doesNotMatch(text.replace(id, ""), /calls|table|D1|SQL/i);
@@ -347,14 +344,14 @@ describe("CORS", () => {
     });
 
   test("a preflight from an allowed origin: 204, GET and Authorization allowed, no auth needed", async () => {
-    const { status, headers, text } = await preflight(ADMIN_ORIGIN);
+    const { status, headers, text } = await preflight(fx.ADMIN_ORIGIN);
     assert.equal(status, 204);
     assert.equal(text, "");
-    assert.equal(headers.get("access-control-allow-origin"), ADMIN_ORIGIN);
+    assert.equal(headers.get("access-control-allow-origin"), fx.ADMIN_ORIGIN);
     assert.match(headers.get("access-control-allow-methods"), /\bGET\b/);
     assert.match(headers.get("access-control-allow-headers"), /\bAuthorization\b/i);
     assert.match(headers.get("vary"), /Origin/);
-    assert.match(headers.get("x-request-id"), UUID);
+    assert.match(headers.get("x-request-id"), fx.REQUEST_ID);
   });
 
   test("a preflight from another origin gets no CORS grant", async () => {
@@ -366,10 +363,10 @@ describe("CORS", () => {
   test("every response to an allowed origin carries Access-Control-Allow-Origin and Vary: Origin", async () => {
     const origin = { Origin: "http://127.0.0.1:5173" };
     for (const [query, key, status] of [
-      [DAY_QUERY, keys.admin.key, 200],
+      [fx.DAY_QUERY, keys.admin.key, 200],
       ["start_date=nope", keys.admin.key, 400],
-      [DAY_QUERY, null, 401],
-      [DAY_QUERY, keys.viewer.key, 403],
+      [fx.DAY_QUERY, null, 401],
+      [fx.DAY_QUERY, keys.viewer.key, 403],
     ]) {
       const { status: actual, headers } = await get(query, { key, headers: origin });
       assert.equal(actual, status);
@@ -386,7 +383,7 @@ describe("CORS", () => {
   });
 
   test("a response to another origin has no grant", async () => {
-    const { status, headers } = await get(DAY_QUERY, { headers: { Origin: "https://evil.example.com" } });
+    const { status, headers } = await get(fx.DAY_QUERY, { headers: { Origin: "https://evil.example.com" } });
     assert.equal(status, 200);
     assert.equal(headers.get("access-control-allow-origin"), null);
     assert.match(headers.get("vary"), /Origin/);
@@ -396,19 +393,19 @@ describe("CORS", () => {
 describe("every response", () => {
   test("is JSON, not cached, and has a request id", async () => {
     const responses = [
-      await get(DAY_QUERY),
+      await get(fx.DAY_QUERY),
       await get("start_date=x"),
-      await get(DAY_QUERY, { key: null }),
-      await get(DAY_QUERY, { key: keys.viewer.key }),
+      await get(fx.DAY_QUERY, { key: null }),
+      await get(fx.DAY_QUERY, { key: keys.viewer.key }),
       await request(worker.base, "/nope"),
       await request(worker.base, ENDPOINT, { method: "POST" }),
-      await request(worker.base, ENDPOINT, { method: "OPTIONS", headers: { Origin: ADMIN_ORIGIN } }),
+      await request(worker.base, ENDPOINT, { method: "OPTIONS", headers: { Origin: fx.ADMIN_ORIGIN } }),
     ];
     const ids = new Set();
     for (const { headers } of responses) {
       assert.equal(headers.get("content-type"), "application/json");
       assert.equal(headers.get("cache-control"), "no-store");
-      assert.match(headers.get("x-request-id"), UUID);
+      assert.match(headers.get("x-request-id"), fx.REQUEST_ID);
       ids.add(headers.get("x-request-id"));
     }
     assert.equal(ids.size, responses.length, "request ids are unique");
@@ -417,7 +414,7 @@ describe("every response", () => {
 
 describe("the log", () => {
   test("one structured line per request, with the key's fingerprint and D1 rows read", async () => {
-    const { headers } = await get(DAY_QUERY);
+    const { headers } = await get(fx.DAY_QUERY);
     const id = headers.get("x-request-id");
     const line = await worker.logLineFor(id);
     assert.equal(worker.logLines().filter((l) => l.request_id === id).length, 1, "one line per request");
@@ -431,7 +428,7 @@ describe("the log", () => {
   });
 
   test("never holds a key, an Authorization header or the query", async () => {
-    await get(DAY_QUERY, { key: null, headers: { Authorization: "Bearer cak_this-is-an-unknown-key-0123456789" } });
+    await get(fx.DAY_QUERY, { key: null, headers: { Authorization: "Bearer cak_this-is-an-unknown-key-0123456789" } });
     await new Promise((r) => setTimeout(r, 300));
     const logs = worker.logs() + broken.logs();
     for (const { key } of [...Object.values(keys), ...Object.values(brokenKeys)]) assert.ok(!logs.includes(key), "a key reached the log");

@@ -6,9 +6,6 @@ import { withBindings } from "../../scripts/lib/bindings.mjs";
 import { ENDPOINT, request, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
 import * as fx from "./fixtures.mjs";
 
-const ORIGIN = "https://admin.example.com";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const DAY = "start_date=2025-01-10&end_date=2025-01-10";
 
 let worker; // DIAGNOSTICS on: the panic route
 let kvless; // a configuration without the KV binding, as a deployment that lost it would be
@@ -19,9 +16,9 @@ before(async () => {
     startLocalWorker({
       records: fx.DAY_RECORDS,
       keys: { admin: { role: "super_admin" } },
-      vars: { DIAGNOSTICS: "on", ALLOWED_ORIGINS: ORIGIN },
+      vars: { DIAGNOSTICS: "on", ALLOWED_ORIGINS: fx.ADMIN_ORIGIN },
     }),
-    startLocalWorker({ kv: false, vars: { ALLOWED_ORIGINS: ORIGIN } }),
+    startLocalWorker({ kv: false, vars: { ALLOWED_ORIGINS: fx.ADMIN_ORIGIN } }),
   ]);
   ({ keys } = worker);
 });
@@ -36,28 +33,28 @@ function internalError({ status, headers, body }) {
   assert.equal(headers.get("content-type"), "application/json");
   assert.equal(headers.get("cache-control"), "no-store");
   const id = headers.get("x-request-id");
-  assert.match(id, UUID);
+  assert.match(id, fx.REQUEST_ID);
   assert.deepEqual(body, { success: false, message: `Internal server error (request id ${id})`, data: null });
   return id;
 }
 
 describe("a panic inside a handler", () => {
   test("is a 500 envelope with a request id, logged, and the very next request succeeds", async () => {
-    const panicked = await request(worker.base, "/__diagnostics/panic", { key: keys.admin.key, headers: { Origin: ORIGIN } });
+    const panicked = await request(worker.base, "/__diagnostics/panic", { key: keys.admin.key, headers: { Origin: fx.ADMIN_ORIGIN } });
     const id = internalError(panicked);
-    assert.equal(panicked.headers.get("access-control-allow-origin"), ORIGIN);
+    assert.equal(panicked.headers.get("access-control-allow-origin"), fx.ADMIN_ORIGIN);
     const line = await worker.logLineFor(id);
     assert.equal(line.level, "error");
     assert.equal(line.status, 500);
     assert.match(line.error, /^worker panicked: panicked at src\/diagnostics\.rs:\d+:\d+:\ndeliberate panic/);
 
-    const next = await request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key });
+    const next = await request(worker.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: keys.admin.key });
     assert.equal(next.status, 200);
     assert.deepEqual(next.body.data.phone_numbers, fx.DAY);
   });
 
   test("fails only the requests in flight on that instance; none hangs; then all is well", async () => {
-    const inFlight = Array.from({ length: 6 }, () => request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key }));
+    const inFlight = Array.from({ length: 6 }, () => request(worker.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: keys.admin.key }));
     const panic = request(worker.base, "/__diagnostics/panic", { key: keys.admin.key });
     const settled = await Promise.all([...inFlight, panic]);
     for (const response of settled) {
@@ -66,7 +63,7 @@ describe("a panic inside a handler", () => {
     }
     assert.equal(settled.at(-1).status, 500);
     for (let i = 0; i < 5; i++) {
-      const { status, body } = await request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key });
+      const { status, body } = await request(worker.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: keys.admin.key });
       assert.equal(status, 200);
       assert.deepEqual(body.data.phone_numbers, fx.DAY);
     }
@@ -85,7 +82,7 @@ describe("a panic inside a handler", () => {
     }
     const { status } = await request(worker.base, "/__diagnostics/panic", { key: "cak_not-a-key" });
     assert.equal(status, 401);
-    const next = await request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key });
+    const next = await request(worker.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: keys.admin.key });
     assert.equal(next.status, 200);
     const panics = worker.logLines().filter((line) => line.status === 500 && line.path === "/__diagnostics/panic");
     assert.equal(panics.length, 2, "only the two deliberate panics above");
@@ -94,9 +91,9 @@ describe("a panic inside a handler", () => {
 
 describe("KV unavailable", () => {
   test("is a 500 envelope with a request id, and the log says why", async () => {
-    const response = await request(kvless.base, `${ENDPOINT}?${DAY}`, { key: "cak_any-well-formed-key", headers: { Origin: ORIGIN } });
+    const response = await request(kvless.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: "cak_any-well-formed-key", headers: { Origin: fx.ADMIN_ORIGIN } });
     const id = internalError(response);
-    assert.equal(response.headers.get("access-control-allow-origin"), ORIGIN);
+    assert.equal(response.headers.get("access-control-allow-origin"), fx.ADMIN_ORIGIN);
     const line = await kvless.logLineFor(id);
     assert.equal(line.level, "error");
     assert.match(line.error, /^KV binding API_KEYS: /);
@@ -104,7 +101,7 @@ describe("KV unavailable", () => {
   });
 
   test("requests that need no KV still work", async () => {
-    assert.equal((await request(kvless.base, `${ENDPOINT}?${DAY}`)).status, 401);
+    assert.equal((await request(kvless.base, `${ENDPOINT}?${fx.DAY_QUERY}`)).status, 401);
     assert.equal((await request(kvless.base, "/openapi.json")).status, 200);
   });
 });
@@ -112,7 +109,7 @@ describe("KV unavailable", () => {
 describe("D1 failing", () => {
   test("a missing rollup table is a 500 for the ranges that need it, and only those", async () => {
     await withBindings({ persistTo: worker.state }, (env) => env.DB.prepare("DROP TABLE calls_by_day").run());
-    const failing = await request(worker.base, `${ENDPOINT}?${DAY}`, { key: keys.admin.key });
+    const failing = await request(worker.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: keys.admin.key });
     const id = internalError(failing);
     const line = await worker.logLineFor(id);
     assert.match(line.error, /^D1 query failed: .*no such table: calls_by_day/);

@@ -20,6 +20,13 @@ const call = (id, user, platform, platform_number, started_at, duration_seconds)
   duration_seconds,
 });
 
+/** The query of the whole UTC day DAY_RECORDS are about (its answer: DAY). */
+export const DAY_QUERY = "start_date=2025-01-10&end_date=2025-01-10";
+/** An admin page's origin, allowed by the workers that test CORS. */
+export const ADMIN_ORIGIN = "https://admin.example.com";
+/** An X-Request-Id as the worker makes them (crypto.randomUUID). */
+export const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** 2025-01-10 (UTC), its edges, and a few calls elsewhere. */
 export const DAY_RECORDS = [
   call("a1", alice, "sip", "+919876543210", T0 + 1 * H, 12150),
