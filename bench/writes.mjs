@@ -5,12 +5,12 @@
 // schema). Not part of the test run.
 //
 //   node bench/writes.mjs [--calls 2000] [--stored 100000] [--before 0004]
-import { copyFile, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { withBindings, ROOT } from "../scripts/lib/bindings.mjs";
 import { loadDataset, log, machine } from "./lib.mjs";
-import { newStateDir, run, WRANGLER } from "../scripts/lib/local-worker.mjs";
+import { migrate, newStateDir } from "../scripts/lib/local-worker.mjs";
 
 const { values } = parseArgs({
   options: { calls: { type: "string", default: "2000" }, stored: { type: "string", default: "100000" }, before: { type: "string" } },
@@ -18,21 +18,16 @@ const { values } = parseArgs({
 const CALLS = Number(values.calls);
 const STORED = Number(values.stored);
 
-/** Applies migrations/ (those numbered below `before`, if given) to `state`, as `wrangler d1 migrations apply`. */
-async function migrate(state) {
-  const project = await mkdtemp(join(ROOT, "target", "writes-project-"));
-  await mkdir(join(project, "migrations"));
-  const files = (await readdir(join(ROOT, "migrations"))).filter((f) => f.endsWith(".sql") && (!values.before || f < values.before)).sort();
-  for (const file of files) await copyFile(join(ROOT, "migrations", file), join(project, "migrations", file));
-  await copyFile(join(ROOT, "wrangler.toml"), join(project, "wrangler.toml"));
-  await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, "--config", join(project, "wrangler.toml")]);
-  await rm(project, { recursive: true, force: true });
-  return files;
+/** The migrations to apply: all of migrations/, or those numbered below `--before`. */
+async function migrationFiles() {
+  const files = (await readdir(join(ROOT, "migrations"))).filter((f) => f.endsWith(".sql") && (!values.before || f < values.before));
+  return files.sort();
 }
 
 const state = await newStateDir();
 try {
-  const files = await migrate(state);
+  const files = await migrationFiles();
+  await migrate(state, { files });
   log(`migrations: ${files.join(", ")}`);
   const H = 3_600_000;
   const base = Date.UTC(2026, 0, 5, 3, 7);

@@ -7,11 +7,11 @@
 //   await request(worker.base, ENDPOINT, { key: worker.keys.admin.key });
 //   await worker.stop();
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, withBindings } from "./bindings.mjs";
+import { ROOT, shippedConfig, withBindings } from "./bindings.mjs";
 import { createKey, revokeKey } from "./apikeys.mjs";
 
 export const ENDPOINT = "/admin/analytics/calls/by-phone-number";
@@ -61,8 +61,24 @@ export async function newStateDir() {
   return mkdtemp(join(tmpdir(), "call-analytics-local-"));
 }
 
-export async function migrate(state) {
-  await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
+/**
+ * Applies the D1 migrations to `state` with `wrangler d1 migrations apply`, as a user would: all of
+ * migrations/, or only `files` (names in it), through a copy of the project that holds just those (to
+ * upgrade a database step by step, or measure an earlier schema). Returns wrangler's report.
+ */
+export async function migrate(state, { files } = {}) {
+  const apply = ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state];
+  if (!files) return run(WRANGLER, apply);
+  await mkdir(join(ROOT, "target"), { recursive: true });
+  const project = await mkdtemp(join(ROOT, "target", "migrations-project-"));
+  try {
+    await mkdir(join(project, "migrations"));
+    for (const file of files) await copyFile(join(ROOT, "migrations", file), join(project, "migrations", file));
+    await copyFile(join(ROOT, "wrangler.toml"), join(project, "wrangler.toml"));
+    return await run(WRANGLER, [...apply, "--config", join(project, "wrangler.toml")]);
+  } finally {
+    await rm(project, { recursive: true, force: true });
+  }
 }
 
 /** Loads records (objects with the loader's fields) through scripts/load.mjs. */
@@ -95,8 +111,7 @@ export async function createKeys(state, specs) {
  * built once, by scripts/build.sh. Returns the path of the written wrangler.json.
  */
 export async function localConfig({ limits = {}, kv = true, vars = {} } = {}) {
-  const { unstable_readConfig } = await import("wrangler");
-  const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
+  const config = await shippedConfig();
   const limit = { CLIENT_IP_LIMIT: limits.clientIp, API_KEY_LIMIT: limits.apiKey };
   const dir = await mkdtemp(join(ROOT, "target", "local-worker-config-"));
   const path = join(dir, "wrangler.json");

@@ -2,51 +2,36 @@
 // backfill them, applied with `wrangler d1 migrations apply` as a user would, and the worker must then answer
 // from the rollups; 0003 guards `calls` against writes the rollups could not account for.
 import assert from "node:assert/strict";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, withBindings } from "../../scripts/lib/bindings.mjs";
+import { withBindings } from "../../scripts/lib/bindings.mjs";
 import * as fx from "./fixtures.mjs";
-import { createKeys, ENDPOINT, load, newStateDir, request, run, startWorker, WRANGLER } from "../../scripts/lib/local-worker.mjs";
+import { createKeys, ENDPOINT, load, migrate, newStateDir, request, startWorker } from "../../scripts/lib/local-worker.mjs";
 
 let worker;
 let keys;
-let project;
+const MIGRATIONS = ["0001_users_and_calls.sql", "0002_rollups.sql", "0003_calls_guard.sql", "0004_quarter_hour_rollups.sql"];
 
-/** Applies the migrations present in the temporary project's migrations/ to `state`. */
-const apply = (state) =>
-  run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, "--config", join(project, "wrangler.toml")]);
+/** Applies the first `count` migrations to `state` (the same local database each time, as it grows). */
+const upTo = (state, count) => migrate(state, { files: MIGRATIONS.slice(0, count) });
 
 before(async () => {
   const state = await newStateDir();
-  // The same configuration (so the same local database), with a migrations folder that grows.
-  project = await mkdtemp(join(tmpdir(), "call-analytics-migrations-"));
-  await mkdir(join(project, "migrations"));
-  await writeFile(join(project, "wrangler.toml"), await readFile(join(ROOT, "wrangler.toml"), "utf8"));
-  await copyFile(join(ROOT, "migrations", "0001_users_and_calls.sql"), join(project, "migrations", "0001_users_and_calls.sql"));
-  await apply(state);
+  await upTo(state, 1);
   await load(state, [...fx.DAY_RECORDS, ...fx.TIE_RECORDS]);
   const tables = await withBindings({ persistTo: state }, async (env) =>
     (await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%calls_by%'").all()).results,
   );
   assert.deepEqual(tables, [], "no rollups before 0002");
 
-  await copyFile(join(ROOT, "migrations", "0002_rollups.sql"), join(project, "migrations", "0002_rollups.sql"));
-  const output = await apply(state);
+  const output = await upTo(state, 2);
   assert.match(output, /0002_rollups\.sql\s*│\s*✅/);
-  await copyFile(join(ROOT, "migrations", "0003_calls_guard.sql"), join(project, "migrations", "0003_calls_guard.sql"));
-  assert.match(await apply(state), /0003_calls_guard\.sql\s*│\s*✅/);
-  await copyFile(join(ROOT, "migrations", "0004_quarter_hour_rollups.sql"), join(project, "migrations", "0004_quarter_hour_rollups.sql"));
-  assert.match(await apply(state), /0004_quarter_hour_rollups\.sql\s*│\s*✅/);
+  assert.match(await upTo(state, 3), /0003_calls_guard\.sql\s*│\s*✅/);
+  assert.match(await upTo(state, 4), /0004_quarter_hour_rollups\.sql\s*│\s*✅/);
   keys = await createKeys(state, { admin: { role: "super_admin" } });
   worker = await startWorker(state, { vars: { DIAGNOSTICS: "on" } });
 });
 
-after(async () => {
-  await worker?.stop();
-  await rm(project, { recursive: true, force: true });
-});
+after(() => worker?.stop());
 
 test("0002 to 0004 create every trigger whole", async () => {
   const triggers = await withBindings({ persistTo: worker.state }, async (env) =>
