@@ -1,19 +1,21 @@
-//! The fetch event (wasm only): read the request, serve it on Cloudflare (`app`), write its log line, turn
-//! the reply into a Response.
+//! The fetch event (wasm only): read the request, serve it on Cloudflare (`http`), write its log line, turn
+//! the reply into a Response. Uses `platform` (its Cloudflare implementation), `access` (this isolate's
+//! memory of keys) and `http`.
 //!
 //! A Rust panic aborts the wasm instance (panic=abort) and every request in flight on it. So before a request
 //! runs, its 500 answer is prepared here and handed to `src/worker.mjs`, which sends it if the instance dies;
 //! the panic hook, still running Rust, writes the log line of each request it leaves unanswered.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use worker::{event, Context, Env, Headers, Request, Response};
 
-use crate::access::Caller;
-use crate::app::{self, Incoming, Settings};
-use crate::cloudflare::{random_uuid, Cloudflare};
-use crate::response::Reply;
+use crate::access::{Caller, KeyMemory};
+use crate::http::response::Reply;
+use crate::http::{self, Incoming, Settings};
+use crate::platform::cloudflare::{random_uuid, Cloudflare};
 
 #[wasm_bindgen]
 extern "C" {
@@ -36,6 +38,8 @@ struct InFlight {
 
 thread_local! {
     static IN_FLIGHT: RefCell<Vec<InFlight>> = const { RefCell::new(Vec::new()) };
+    /// What this isolate remembers of API keys, across its requests.
+    static KEYS: Rc<KeyMemory> = Rc::new(KeyMemory::default());
 }
 
 /// Removes a request from `IN_FLIGHT` when it finishes (or is dropped, e.g. when the client goes away).
@@ -58,7 +62,7 @@ fn start() {
                 return;
             };
             for request in all.drain(..) {
-                let line = app::panic_log_line(
+                let line = http::panic_log_line(
                     &request.request_id,
                     &request.method,
                     &request.url,
@@ -100,7 +104,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         },
     };
 
-    let panic_reply = app::panic_reply(&settings, incoming, &request_id);
+    let panic_reply = http::panic_reply(&settings, incoming, &request_id);
     // Outside the wrapper (no such global) nothing keeps it; the request then fails as workerd decides.
     let _ = prepare_panic_answer(req.inner(), &panic_reply.to_json());
     IN_FLIGHT.with(|all| {
@@ -113,7 +117,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     });
     let _landed = Landed(&request_id);
 
-    let served = app::serve(&Cloudflare::new(env), &settings, incoming, &request_id, started).await;
+    let memory = KEYS.with(Rc::clone);
+    let served = http::serve(&Cloudflare::new(env), &memory, &settings, incoming, &request_id, started).await;
     if served.error {
         worker::console_error!("{}", served.log_line);
     } else {

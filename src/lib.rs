@@ -1,44 +1,33 @@
-//! Call analytics at the edge: `GET /admin/analytics/calls/by-phone-number`.
+//! Call analytics at the edge: `GET /admin/analytics/calls/by-phone-number`, a Rust Cloudflare Worker.
 //!
-//! A request's path through the code:
-//! `worker.mjs` (answers for a panicked instance) → `entry` (wasm: the fetch event) → `app` (one request,
-//! start to finish) → `routing` → `access` (rate `limits`, then the key: `auth`) →
-//! `calls_by_phone_number` (the endpoint) → `parameters` (+ `query_string`, `timestamp`, `email`) →
-//! `selection` (what the report covers) → `sql` (which rollups and calls) → the `platform` (D1) → `buckets`
-//! (order and rounding) → `response` (envelope, headers, `cors`) → `log`.
-//! Failures are `error::ApiError`, mapped to HTTP in one place. `cloudflare` implements `platform::Platform`
-//! with the real bindings; everything but it and `entry` is free of `worker` types and runs in host tests
-//! against an in-memory platform (`testing`).
+//! A request's path through the folders: `worker.mjs` (answers for a panicked instance) → `entry` (wasm: the
+//! fetch event) → `http` (one request start to finish: routing, the query string, errors, envelope, headers,
+//! log line) → `access` (rate limits, the bearer key, its record, the decision) → `report` (the endpoint:
+//! parameters, selection, periods, the rollup plan, its statement and rows, bucket rows) → `platform` (the
+//! runtime as one trait: D1, KV, rate limiters, assets, `Intl`), with `call` (what a call record may hold)
+//! and `time` (zones, timestamps, ranges) beneath them all. `platform::cloudflare` implements the trait with
+//! the real bindings; everything else is free of `worker` types and runs in `cargo test` against
+//! `platform::memory`.
+//!
+//! Which folder may use which (checked by `scripts/check-layers.mjs` in the test command, which reads this
+//! table; no module may take part in an import circle, and only `entry` may use `platform::cloudflare`):
+//!
+//! | folder     | holds                                                          | may use                              |
+//! |------------|----------------------------------------------------------------|--------------------------------------|
+//! | `time`     | time zones, timestamps (the query grammar, RFC 3339), ranges   | nothing                              |
+//! | `call`     | what a call record may hold: the email rule                    | `time`                               |
+//! | `platform` | the runtime as one trait; Cloudflare's bindings; the in-memory one | `time`                           |
+//! | `access`   | rate limits, bearer token, key records, key cache, the decision | `time`, `platform`                  |
+//! | `report`   | the calls-by-phone-number report, from parameters to rows      | `time`, `call`, `platform`           |
+//! | `http`     | one request start to finish, routes, errors, envelope, log     | `time`, `call`, `platform`, `access`, `report` |
+//! | `entry`    | the wasm events (fetch)                                        | `platform`, `access`, `http`         |
 
 pub mod access;
-pub mod app;
-pub mod auth;
-pub mod buckets;
-pub mod calls_by_phone_number;
-pub mod cors;
-pub mod diagnostics;
-pub mod email;
-pub mod error;
-pub mod keycache;
-pub mod limits;
-pub mod log;
-pub mod parameters;
+pub mod call;
+pub mod http;
 pub mod platform;
-pub mod query_string;
-pub mod response;
-pub mod routing;
-pub mod selection;
-pub mod sql;
-pub mod periods;
-pub mod timestamp;
-pub mod zone;
+pub mod report;
+pub mod time;
 
-#[cfg(test)]
-mod openapi;
-#[cfg(test)]
-mod testing;
-
-#[cfg(target_arch = "wasm32")]
-mod cloudflare;
 #[cfg(target_arch = "wasm32")]
 mod entry;

@@ -6,19 +6,11 @@
 
 use chrono::{Datelike, Duration, NaiveDateTime, NaiveTime, Timelike};
 
-use crate::selection::TimeRange;
-use crate::zone::{next_month, wall_millis, TimeZone};
+use crate::time::range::TimeRange;
+use crate::time::zone::{next_month, wall_millis, TimeZone};
 
 /// The most periods one request answers.
 pub const MAX_PERIODS: usize = 1000;
-
-/// The most series points (buckets times periods) one answer holds: about 10 MB of JSON.
-pub const MAX_POINTS: usize = 100_000;
-
-/// The most buckets a series of `periods` periods can show within [`MAX_POINTS`].
-pub fn max_buckets(periods: usize) -> usize {
-    MAX_POINTS / periods.max(1)
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interval {
@@ -131,8 +123,8 @@ fn next_start(zone: &TimeZone, interval: Interval, t: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::zone;
-    use crate::timestamp::format_with_offset;
+    use crate::platform::memory::zone;
+    use crate::time::timestamp::format_with_offset;
 
     fn at(iso: &str) -> i64 {
         chrono::DateTime::parse_from_rfc3339(iso).unwrap().timestamp_millis()

@@ -228,7 +228,7 @@ pub fn iana_name(runtime_name: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::zone;
+    use crate::platform::memory::zone;
 
     fn at(iso: &str) -> i64 {
         DateTime::parse_from_rfc3339(iso).unwrap().timestamp_millis()

@@ -1,16 +1,17 @@
-//! The endpoint's query string: `start_date`, `end_date` (see [`crate::timestamp`]), `user_email` (see
-//! [`crate::email`]), `timezone` (see [`crate::zone`]) and `interval` (see [`crate::periods`]), each at most
-//! once, read into a [`Selection`]. An empty value means the parameter is absent. The range is half-open,
-//! `[start, end)`, in epoch milliseconds.
+//! The endpoint's parameters (the query string's pairs, decoded by `http`): `start_date`, `end_date` (see
+//! [`crate::time::timestamp`]), `user_email` (see [`crate::call::email`]), `timezone` (see
+//! [`crate::time::zone`]) and `interval` (see [`crate::report::periods`]), each at most once, read into a
+//! [`Selection`]. An empty value means the parameter is absent. The range is half-open, `[start, end)`, in
+//! epoch milliseconds.
 
 use std::fmt;
 
-use crate::email::UserEmail;
-use crate::periods::{max_buckets, periods, Interval, MAX_PERIODS, MAX_POINTS};
-use crate::query_string::decode_pairs;
-use crate::selection::{Selection, Strategy, TimeRange};
-use crate::timestamp::{Timestamp, MILLIS_PER_DAY};
-use crate::zone::{plausible_name, TimeZone};
+use crate::call::email::UserEmail;
+use crate::report::periods::{periods, Interval, MAX_PERIODS};
+use crate::report::selection::{Selection, Strategy};
+use crate::time::range::TimeRange;
+use crate::time::timestamp::{Timestamp, MILLIS_PER_DAY};
+use crate::time::zone::{plausible_name, TimeZone};
 
 /// Length of the default window, ending at `end_date` (or now).
 pub const DEFAULT_WINDOW_MILLIS: i64 = 30 * MILLIS_PER_DAY;
@@ -21,8 +22,6 @@ pub const ACCEPTED_PARAMETERS: [&str; 5] =
 /// Why a query string was refused; every variant is the user's mistake (400).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParamError {
-    /// Bad percent-encoding, or bytes that are not UTF-8 once decoded.
-    MalformedQuery,
     Repeated(&'static str),
     /// A parameter this endpoint does not take; carries its name when it is short and plain enough to quote.
     Unknown(Option<String>),
@@ -33,8 +32,6 @@ pub enum ParamError {
     InvalidInterval,
     /// The range holds more than [`MAX_PERIODS`] periods of the interval.
     TooManyPeriods(Interval),
-    /// The series would hold more points (buckets times periods) than one answer holds.
-    TooManyPoints { periods: usize },
     InvalidStrategy,
 }
 
@@ -45,9 +42,6 @@ without an offset it is local time in the timezone, UTC by default)";
 impl fmt::Display for ParamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ParamError::MalformedQuery => f.write_str(
-                "The query string is malformed: it has an invalid percent-encoding or is not UTF-8",
-            ),
             ParamError::Repeated(name) => write!(f, "Parameter {name} was given more than once"),
             ParamError::Unknown(name) => {
                 match name {
@@ -84,23 +78,16 @@ impl fmt::Display for ParamError {
                  the most one request answers; choose a shorter range or a longer interval",
                 interval.name()
             ),
-            ParamError::TooManyPoints { periods } => write!(
-                f,
-                "Too many points: this series has {periods} periods and more than {} phone numbers to show, \
-                 more than the {MAX_POINTS} points (phone numbers times periods) one answer holds; choose a \
-                 longer interval, a shorter range or one user_email",
-                max_buckets(*periods)
-            ),
             ParamError::InvalidStrategy => f.write_str("Invalid strategy: expected rollups or raw"),
         }
     }
 }
 
-/// Reads the raw (still percent-encoded) query string, without its `?`. `now_millis` is the default
-/// `end_date`; `diagnostics` also admits `strategy=rollups|raw`; `zones` finds a time zone by name (the
-/// runtime's, case-insensitively).
+/// Reads the query string's decoded `(name, value)` pairs. `now_millis` is the default `end_date`;
+/// `diagnostics` also admits `strategy=rollups|raw`; `zones` finds a time zone by name (the runtime's,
+/// case-insensitively).
 pub fn selection(
-    query: &str,
+    pairs: Vec<(String, String)>,
     now_millis: i64,
     diagnostics: bool,
     zones: &dyn Fn(&str) -> Option<TimeZone>,
@@ -111,7 +98,6 @@ pub fn selection(
     let mut timezone = None;
     let mut interval = None;
     let mut strategy = None;
-    let pairs = decode_pairs(query).map_err(|_| ParamError::MalformedQuery)?;
     for (name, value) in pairs {
         let slot = match name.as_str() {
             "start_date" => &mut start,
@@ -187,16 +173,27 @@ fn quotable(name: &str) -> Option<String> {
     (!name.is_empty() && name.len() <= 40 && name.chars().all(plain)).then(|| name.to_owned())
 }
 
+/// A query string's selection at the epoch, diagnostics on, in the test zones (for the tests of the plan).
+#[cfg(test)]
+pub fn select(query: &str) -> Selection {
+    tests::selection_of(query, 0, true).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::runtime_zone;
+    use crate::http::query_string::decode_pairs;
+    use crate::platform::memory::runtime_zone;
 
     const NOV_1: i64 = 1_793_491_200_000; // 2026-11-01T00:00:00Z
     const NOW: i64 = NOV_1 + 12 * 3_600_000 + 345; // 2026-11-01T12:00:00.345Z
 
+    pub fn selection_of(query: &str, now: i64, diagnostics: bool) -> Result<Selection, ParamError> {
+        selection(decode_pairs(query).expect("a well-encoded query"), now, diagnostics, &runtime_zone)
+    }
+
     fn parse(query: &str) -> Result<Selection, ParamError> {
-        selection(query, NOW, false, &runtime_zone)
+        selection_of(query, NOW, false)
     }
 
     fn range(query: &str) -> (i64, i64) {
@@ -318,30 +315,13 @@ mod tests {
     }
 
     #[test]
-    fn refuses_malformed_encoding() {
-        for query in [
-            "user_email=%",
-            "user_email=%4",
-            "user_email=%zz",
-            "user_email=%+1",
-            "user_email=%FF",
-            "%C3=1",
-        ] {
-            assert_eq!(parse(query), Err(ParamError::MalformedQuery), "{query}");
-        }
-        assert_eq!(
-            parse("user_email=%C3%A9%40x.io")
-                .unwrap()
-                .user_email
-                .unwrap()
-                .as_str(),
-            "é@x.io"
-        );
+    fn reads_decoded_values() {
+        assert_eq!(parse("user_email=%C3%A9%40x.io").unwrap().user_email.unwrap().as_str(), "é@x.io");
     }
 
     #[test]
     fn emails_are_trimmed_and_checked() {
-        // The rule itself is src/email.rs's, against tests/vectors/user-emails.json.
+        // The rule itself is src/call/email.rs's, against tests/vectors/user-emails.json.
         let email = |q: &str| parse(q).map(|r| r.user_email.map(|e| e.as_str().to_owned()));
         assert_eq!(
             email("user_email=+Alice%40Example.com+"),
@@ -371,7 +351,7 @@ mod tests {
             Err(ParamError::Unknown(Some("strategy".into())))
         );
         let diagnostic =
-            |q: &str| selection(q, NOW, true, &runtime_zone).map(|r| r.strategy);
+            |q: &str| selection_of(q, NOW, true).map(|r| r.strategy);
         assert_eq!(diagnostic(""), Ok(Strategy::Rollups));
         assert_eq!(diagnostic("strategy=rollups"), Ok(Strategy::Rollups));
         assert_eq!(diagnostic("strategy=raw"), Ok(Strategy::Raw));

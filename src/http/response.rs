@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::cors;
-use crate::error::ApiError;
+use crate::http::cors;
+use crate::http::error::ApiError;
 
 /// A response before it meets the runtime: status, headers and an optional body.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -126,8 +126,8 @@ impl Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::AuthError;
-    use crate::parameters::ParamError;
+    use crate::access::AuthError;
+    use crate::report::parameters::ParamError;
 
     fn body(reply: &Reply) -> serde_json::Value {
         serde_json::from_str(reply.body.as_deref().unwrap()).unwrap()

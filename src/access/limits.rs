@@ -89,6 +89,25 @@ mod tests {
             "Too many requests with this API key: slow down and retry after 60 seconds"
         );
         assert_eq!(Limit::ApiKey.name(), "api_key");
-        assert_ne!(Limit::ApiKey.binding(), Limit::ClientIp.binding());
+        assert_eq!(Limit::ClientIp.name(), "client_ip");
+    }
+
+    #[test]
+    fn asks_for_bindings_wrangler_toml_declares_with_this_period() {
+        // Each [[ratelimits]] block of the shipped configuration, as (name, its `simple = {...}` line).
+        let config = include_str!("../../wrangler.toml");
+        let blocks: Vec<(&str, &str)> = config
+            .split("[[ratelimits]]")
+            .skip(1)
+            .map(|block| {
+                let line = |key: &str| block.lines().find(|l| l.trim_start().starts_with(key)).unwrap_or("");
+                (line("name").split('"').nth(1).unwrap_or(""), line("simple"))
+            })
+            .collect();
+        for limit in [Limit::ClientIp, Limit::ApiKey] {
+            let (_, simple) = blocks.iter().find(|(name, _)| *name == limit.binding()).unwrap_or_else(|| panic!("{} in wrangler.toml", limit.binding()));
+            assert!(simple.contains(&format!("period = {PERIOD_SECONDS} ")), "{simple}");
+        }
+        assert_eq!(blocks.len(), 2);
     }
 }

@@ -1,15 +1,26 @@
-//! One request, start to finish, on any [`Platform`]: route it, check access for protected routes, run its
-//! handler, add the headers every response carries, and write its log line.
+//! The HTTP surface: one request, start to finish, on any [`Platform`]: route it (`routing`), check access
+//! for protected routes (`access`), decode its query string (`query_string`), run its handler (the
+//! resources: `report`; `diagnostics`), turn every failure into its status (`error`), wrap the answer in
+//! the envelope with the headers every response carries (`response`, `cors`), and write its log line
+//! (`log`). Uses `time`, `call`, `platform` (its trait), `access` and `report`.
 
-use crate::access::{self, Caller};
-use crate::calls_by_phone_number;
-use crate::cors::AllowedOrigins;
-use crate::diagnostics;
-use crate::error::ApiError;
-use crate::log::{LogFacts, RequestLog};
+use crate::access::{self, Caller, KeyMemory, Role};
+use crate::http::cors::AllowedOrigins;
+use crate::http::error::ApiError;
+use crate::http::log::{LogFacts, RequestLog};
+use crate::http::query_string::decode_pairs;
+use crate::http::response::Reply;
+use crate::http::routing::{dispatch, path_and_query, Dispatch, Route};
 use crate::platform::Platform;
-use crate::response::Reply;
-use crate::routing::{dispatch, path_and_query, Dispatch, Route};
+use crate::report;
+
+pub mod cors;
+pub mod diagnostics;
+pub mod error;
+pub mod log;
+pub mod query_string;
+pub mod response;
+pub mod routing;
 
 /// The settings (`[vars]`) a request needs, read once per request.
 #[derive(Debug, Clone)]
@@ -48,8 +59,10 @@ pub struct Served {
     pub error: bool,
 }
 
+/// Serves one request. `memory`: what this isolate remembers of keys, shared by its requests.
 pub async fn serve<P: Platform>(
     platform: &P,
+    memory: &KeyMemory,
     settings: &Settings,
     incoming: Incoming<'_>,
     request_id: &str,
@@ -59,7 +72,7 @@ pub async fn serve<P: Platform>(
     let mut facts = LogFacts::default();
     let outcome = match dispatch(incoming.method, path, settings.diagnostics) {
         Dispatch::Handle(route) => {
-            handle(platform, settings, route, query, incoming.caller, &mut facts).await
+            handle(platform, memory, settings, route, query, incoming.caller, &mut facts).await
         }
         Dispatch::Preflight(_) => Ok(Reply::preflight()),
         Dispatch::MethodNotAllowed(route) => Err(ApiError::MethodNotAllowed(route)),
@@ -78,8 +91,8 @@ pub async fn serve<P: Platform>(
         status: reply.status,
         duration_ms: platform.now_millis() - started_millis,
         d1_rows_read: facts.d1_rows_read,
-        kv_reads: facts.kv_reads,
-        key: facts.key.as_deref(),
+        kv_reads: facts.access.kv_reads,
+        key: facts.access.key.as_deref(),
         rate_limited: match &error {
             Some(ApiError::RateLimited(limit)) => Some(limit.name()),
             _ => None,
@@ -134,6 +147,7 @@ fn finish(reply: Reply, settings: &Settings, incoming: Incoming<'_>, request_id:
 
 async fn handle<P: Platform>(
     platform: &P,
+    memory: &KeyMemory,
     settings: &Settings,
     route: Route,
     query: &str,
@@ -141,11 +155,13 @@ async fn handle<P: Platform>(
     facts: &mut LogFacts,
 ) -> Result<Reply, ApiError> {
     if route.protected() {
-        access::require_super_admin(platform, caller, facts).await?;
+        access::require(platform, memory, caller, Role::SuperAdmin, &mut facts.access).await?;
     }
     match route {
         Route::CallsByPhoneNumber => {
-            calls_by_phone_number::handle(platform, query, settings.diagnostics, facts).await
+            let pairs = decode_pairs(query).map_err(|_| ApiError::MalformedQuery)?;
+            let data = report::answer(platform, pairs, settings.diagnostics, &mut facts.d1_rows_read).await?;
+            Ok(Reply::success(report::SUCCESS_MESSAGE, &data))
         }
         Route::OpenApi => Ok(Reply::document(platform.asset(Route::OpenApi.path()).await?)),
         Route::DiagnosticsStatic => Ok(diagnostics::memory(platform)),
@@ -154,9 +170,13 @@ async fn handle<P: Platform>(
 }
 
 #[cfg(test)]
+mod openapi;
+
+#[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{block_on, FakePlatform, ADMIN_KEY, NOW};
+    use crate::access::limits::Limit;
+    use crate::platform::memory::{block_on, MemoryPlatform, ADMIN_KEY, NOW};
 
     const ENDPOINT: &str = "https://api.example.com/admin/analytics/calls/by-phone-number";
 
@@ -167,7 +187,7 @@ mod tests {
         )
     }
 
-    fn serve_get(platform: &FakePlatform, url: &str, key: Option<&str>, diagnostics: bool) -> Served {
+    fn serve_get(platform: &MemoryPlatform, url: &str, key: Option<&str>, diagnostics: bool) -> Served {
         let header = key.map(|k| format!("Bearer {k}"));
         let incoming = Incoming {
             method: "GET",
@@ -178,7 +198,7 @@ mod tests {
                 authorization: header.as_deref(),
             },
         };
-        block_on(serve(platform, &settings(diagnostics), incoming, "req-1", NOW - 3.0))
+        block_on(serve(platform, &KeyMemory::default(), &settings(diagnostics), incoming, "req-1", NOW - 3.0))
     }
 
     fn log(served: &Served) -> serde_json::Value {
@@ -187,7 +207,7 @@ mod tests {
 
     #[test]
     fn a_good_request_runs_the_whole_sequence_and_logs_it() {
-        let platform = FakePlatform::new();
+        let platform = MemoryPlatform::new().with_rows(&[&["+1", "0:2:90000"]], 7);
         let served = serve_get(&platform, &format!("{ENDPOINT}?user_email=a@x.io"), Some(ADMIN_KEY), false);
         assert_eq!(served.reply.status, 200);
         assert_eq!(served.reply.header("x-request-id"), Some("req-1"));
@@ -196,6 +216,9 @@ mod tests {
             Some("https://admin.example.com")
         );
         assert_eq!(platform.statements().len(), 1);
+        let body: serde_json::Value = serde_json::from_str(served.reply.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["message"], report::SUCCESS_MESSAGE);
+        assert_eq!(body["data"]["phone_numbers"][0]["total_duration_minutes"], 1.5);
         let line = log(&served);
         assert_eq!(line["status"], 200);
         assert_eq!(line["path"], "/admin/analytics/calls/by-phone-number");
@@ -208,8 +231,18 @@ mod tests {
     }
 
     #[test]
+    fn a_malformed_query_string_is_a_400_after_access() {
+        let platform = MemoryPlatform::new();
+        let served = serve_get(&platform, &format!("{ENDPOINT}?user_email=%FF"), Some(ADMIN_KEY), false);
+        assert_eq!(served.reply.status, 400);
+        assert!(served.reply.body.unwrap().contains("The query string is malformed"));
+        assert!(platform.statements().is_empty());
+        assert_eq!(serve_get(&platform, &format!("{ENDPOINT}?user_email=%FF"), None, false).reply.status, 401);
+    }
+
+    #[test]
     fn access_is_checked_before_parameters() {
-        let platform = FakePlatform::new();
+        let platform = MemoryPlatform::new();
         let served = serve_get(&platform, &format!("{ENDPOINT}?start_date=bad"), None, false);
         assert_eq!(served.reply.status, 401);
         assert!(platform.statements().is_empty());
@@ -217,7 +250,7 @@ mod tests {
 
     #[test]
     fn a_rate_limited_request_says_which_limit_in_the_log_only() {
-        let platform = FakePlatform::new().with_ip_limit(0);
+        let platform = MemoryPlatform::new().with_limit(Limit::ClientIp.binding(), 0);
         let served = serve_get(&platform, ENDPOINT, Some(ADMIN_KEY), false);
         assert_eq!(served.reply.status, 429);
         assert_eq!(served.reply.header("retry-after"), Some("60"));
@@ -233,7 +266,7 @@ mod tests {
 
     #[test]
     fn diagnostics_need_the_switch_and_a_key() {
-        let platform = FakePlatform::new();
+        let platform = MemoryPlatform::new();
         let url = "https://api.example.com/__diagnostics/static";
         assert_eq!(serve_get(&platform, url, Some(ADMIN_KEY), false).reply.status, 404);
         assert_eq!(serve_get(&platform, url, None, true).reply.status, 401);
@@ -247,7 +280,7 @@ mod tests {
 
     #[test]
     fn internal_errors_are_logged_at_error_level_with_their_detail() {
-        let platform = FakePlatform::new().with_failing_database();
+        let platform = MemoryPlatform::new().with_failing_database();
         let served = serve_get(&platform, ENDPOINT, Some(ADMIN_KEY), false);
         assert_eq!(served.reply.status, 500);
         assert!(served.error);

@@ -6,14 +6,14 @@
 mod tests {
     use serde_json::Value;
 
-    use crate::auth::AuthError;
-    use crate::calls_by_phone_number::SUCCESS_MESSAGE;
-    use crate::error::ApiError;
-    use crate::limits::Limit;
-    use crate::parameters::{ParamError, ACCEPTED_PARAMETERS};
-    use crate::routing::{dispatch, Dispatch, Route};
+    use crate::access::limits::Limit;
+    use crate::access::{AuthError, Role};
+    use crate::http::error::ApiError;
+    use crate::http::routing::{dispatch, Dispatch, Route};
+    use crate::report::parameters::{ParamError, ACCEPTED_PARAMETERS};
+    use crate::report::SUCCESS_MESSAGE;
 
-    const DOCUMENT: &str = include_str!("../public/openapi.json");
+    const DOCUMENT: &str = include_str!("../../public/openapi.json");
 
     fn document() -> Value {
         serde_json::from_str(DOCUMENT).expect("public/openapi.json is JSON")
@@ -81,12 +81,12 @@ mod tests {
             ParamError::InvalidTimestamp("start_date").to_string()
         );
         assert_eq!(example("401"), AuthError::UnknownKey.to_string());
-        assert_eq!(example("403"), AuthError::InsufficientRole.to_string());
+        assert_eq!(example("403"), AuthError::InsufficientRole(Role::SuperAdmin).to_string());
         assert_eq!(example("429"), Limit::ApiKey.message());
         let statuses: Vec<u16> = [
             ApiError::from(ParamError::EmptyRange),
             ApiError::from(AuthError::MissingCredentials),
-            ApiError::from(AuthError::InsufficientRole),
+            ApiError::from(AuthError::InsufficientRole(Role::SuperAdmin)),
             ApiError::RateLimited(Limit::ClientIp),
             ApiError::Internal(String::new()),
         ]

@@ -1,15 +1,23 @@
-//! Every way a request can fail, and its HTTP status, in one place.
+//! Every way a request can fail, and its HTTP status, in one place: the resources' and the access check's
+//! own errors map here.
 
 use std::fmt;
 
-use crate::auth::AuthError;
-use crate::limits::{Limit, PERIOD_SECONDS};
-use crate::parameters::ParamError;
-use crate::routing::Route;
+use crate::access::limits::{Limit, PERIOD_SECONDS};
+use crate::access::{AccessError, AuthError};
+use crate::http::routing::Route;
+use crate::platform::PlatformError;
+use crate::report::answer_size::TooBig;
+use crate::report::parameters::ParamError;
+use crate::report::ReportError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
+    /// Bad percent-encoding, or bytes that are not UTF-8 once decoded.
+    MalformedQuery,
     BadRequest(ParamError),
+    /// An answer too big to hold (400).
+    TooBig(TooBig),
     Auth(AuthError),
     NotFound,
     MethodNotAllowed(Route),
@@ -22,7 +30,7 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
-            ApiError::BadRequest(_) => 400,
+            ApiError::MalformedQuery | ApiError::BadRequest(_) | ApiError::TooBig(_) => 400,
             ApiError::Auth(auth) => auth.status(),
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed(_) => 405,
@@ -34,7 +42,11 @@ impl ApiError {
     /// The `message` of the error envelope. `request_id` lets a caller quote a 500 to the operators.
     pub fn public_message(&self, request_id: &str) -> String {
         match self {
+            ApiError::MalformedQuery => {
+                "The query string is malformed: it has an invalid percent-encoding or is not UTF-8".to_owned()
+            }
             ApiError::BadRequest(param) => param.to_string(),
+            ApiError::TooBig(too_big) => too_big.to_string(),
             ApiError::Auth(auth) => auth.to_string(),
             ApiError::NotFound => "Not found".to_owned(),
             ApiError::MethodNotAllowed(route) => {
@@ -82,6 +94,33 @@ impl From<AuthError> for ApiError {
     }
 }
 
+impl From<PlatformError> for ApiError {
+    fn from(error: PlatformError) -> Self {
+        ApiError::Internal(error.0)
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(error: AccessError) -> Self {
+        match error {
+            AccessError::Auth(auth) => ApiError::Auth(auth),
+            AccessError::RateLimited(limit) => ApiError::RateLimited(limit),
+            AccessError::Platform(platform) => platform.into(),
+        }
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(error: ReportError) -> Self {
+        match error {
+            ReportError::Parameters(param) => ApiError::BadRequest(param),
+            ReportError::TooBig(too_big) => ApiError::TooBig(too_big),
+            ReportError::Rows(detail) => ApiError::Internal(detail),
+            ReportError::Platform(platform) => platform.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,7 +129,8 @@ mod tests {
     fn maps_each_error_to_its_status() {
         assert_eq!(ApiError::from(ParamError::EmptyRange).status(), 400);
         assert_eq!(ApiError::from(AuthError::UnknownKey).status(), 401);
-        assert_eq!(ApiError::from(AuthError::InsufficientRole).status(), 403);
+        assert_eq!(ApiError::from(AuthError::InsufficientRole(crate::access::Role::SuperAdmin)).status(), 403);
+        assert_eq!(ApiError::MalformedQuery.status(), 400);
         assert_eq!(ApiError::NotFound.status(), 404);
         assert_eq!(
             ApiError::MethodNotAllowed(Route::CallsByPhoneNumber).status(),

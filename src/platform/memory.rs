@@ -1,24 +1,23 @@
-//! Host test support: an in-memory [`Platform`] that records what a request asked of it, and a `block_on`
-//! for futures that never wait (everything here answers at once).
+//! The [`Platform`] in memory, for the host tests: it records what a request asked of it (hashes, KV
+//! reads, rate-limit counts, statements) and answers what the test says D1 would (its rows as D1 gives
+//! them, and the rows D1 read), so the resources' own encoding and decoding run in `cargo test`. Also a
+//! `block_on` for futures that never wait, and the time zones the tests know.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell as Counter, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::auth;
-use crate::buckets::BucketTotal;
-use crate::error::ApiError;
-use crate::limits::Limit;
-use crate::platform::{KeyLookup, Platform, QueryAnswer};
-use crate::sql::Statement;
-use crate::zone::{Offsets, TimeZone};
+use crate::access::key;
+use crate::platform::{Cell, Platform, PlatformError, Rows, Statement};
+use crate::time::zone::{Offsets, TimeZone};
 
 /// 2026-11-01T00:00:00Z.
 pub const NOW: f64 = 1_793_491_200_000.0;
-pub const ADMIN_KEY: &str = "cak_admin";
-pub const VIEWER_KEY: &str = "cak_viewer";
+/// Keys of our shape (`cak_` and 43 base64url characters): a super-admin one and an `admin` one.
+pub const ADMIN_KEY: &str = "cak_admin00000000000000000000000000000000000000";
+pub const VIEWER_KEY: &str = "cak_viewer0000000000000000000000000000000000000";
 
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
@@ -27,36 +26,40 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         .poll(&mut Context::from_waker(Waker::noop()))
     {
         Poll::Ready(output) => output,
-        Poll::Pending => panic!("the fake platform never waits"),
+        Poll::Pending => panic!("the memory platform never waits"),
     }
 }
 
-pub struct FakePlatform {
+pub struct MemoryPlatform {
     records: HashMap<String, String>,
-    ip_limit: u32,
-    key_limit: u32,
-    counts: RefCell<HashMap<(Limit, String), u32>>,
-    counted: RefCell<Vec<(Limit, String)>>,
-    hashes: Cell<u32>,
-    kv_reads: Cell<u32>,
+    limits: HashMap<&'static str, u32>,
+    counts: RefCell<HashMap<(String, String), u32>>,
+    counted: RefCell<Vec<(String, String)>>,
+    hashes: Counter<u32>,
+    kv_reads: Counter<u32>,
     statements: RefCell<Vec<Statement>>,
-    totals: Vec<BucketTotal>,
+    answer: Rows,
     fail_database: bool,
 }
 
-impl FakePlatform {
-    /// A super-admin key ([`ADMIN_KEY`]) and an `admin` one ([`VIEWER_KEY`]), generous limits, no calls.
+impl Default for MemoryPlatform {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryPlatform {
+    /// A super-admin key ([`ADMIN_KEY`]) and an `admin` one ([`VIEWER_KEY`]), generous limits, no rows.
     pub fn new() -> Self {
         let mut platform = Self {
             records: HashMap::new(),
-            ip_limit: 1_000,
-            key_limit: 1_000,
+            limits: HashMap::new(),
             counts: RefCell::default(),
             counted: RefCell::default(),
-            hashes: Cell::new(0),
-            kv_reads: Cell::new(0),
+            hashes: Counter::new(0),
+            kv_reads: Counter::new(0),
             statements: RefCell::default(),
-            totals: Vec::new(),
+            answer: Rows::default(),
             fail_database: false,
         };
         platform.add_key(ADMIN_KEY, r#"{"role":"super_admin"}"#);
@@ -65,23 +68,34 @@ impl FakePlatform {
     }
 
     pub fn add_key(&mut self, key: &str, record: &str) {
-        self.records
-            .insert(auth::storage_name(&fake_hash(key)), record.to_owned());
+        self.records.insert(key::storage_name(&fake_hash(key)), record.to_owned());
     }
 
-    pub fn with_ip_limit(mut self, limit: u32) -> Self {
-        self.ip_limit = limit;
+    pub fn remove_key(&mut self, key: &str) {
+        self.records.remove(&key::storage_name(&fake_hash(key)));
+    }
+
+    /// At most `limit` requests per key for the Rate Limiting binding `binding` (else 1,000).
+    pub fn with_limit(mut self, binding: &'static str, limit: u32) -> Self {
+        self.limits.insert(binding, limit);
         self
     }
 
-    pub fn with_key_limit(mut self, limit: u32) -> Self {
-        self.key_limit = limit;
+    /// What D1 answers to any statement: rows of text cells, and how many rows it read for them.
+    pub fn with_rows(mut self, rows: &[&[&str]], rows_read: u64) -> Self {
+        self.answer = Rows {
+            rows: rows
+                .iter()
+                .map(|row| row.iter().map(|text| Cell::Text((*text).to_owned())).collect())
+                .collect(),
+            rows_read,
+        };
         self
     }
 
-    /// What the database answers to any statement.
-    pub fn with_totals(mut self, totals: Vec<BucketTotal>) -> Self {
-        self.totals = totals;
+    /// What D1 answers to any statement, cell by cell.
+    pub fn with_answer(mut self, answer: Rows) -> Self {
+        self.answer = answer;
         self
     }
 
@@ -90,12 +104,13 @@ impl FakePlatform {
         self
     }
 
+    /// The fingerprint `access` gives a key.
     pub fn fingerprint(&self, key: &str) -> String {
-        auth::fingerprint(&fake_hash(key))
+        key::fingerprint(&fake_hash(key))
     }
 
-    /// Every request counted against a limit, in order.
-    pub fn counted(&self) -> Vec<(Limit, String)> {
+    /// Every request counted against a limit, in order: (binding, key).
+    pub fn counted(&self) -> Vec<(String, String)> {
         self.counted.borrow().clone()
     }
 
@@ -128,54 +143,42 @@ fn fake_hash(text: &str) -> [u8; 32] {
     hash
 }
 
-impl Platform for FakePlatform {
+impl Platform for MemoryPlatform {
     fn now_millis(&self) -> f64 {
         NOW
     }
 
-    async fn sha256(&self, text: &str) -> Result<[u8; 32], ApiError> {
+    async fn sha256(&self, text: &str) -> Result<[u8; 32], PlatformError> {
         self.hashes.set(self.hashes.get() + 1);
         Ok(fake_hash(text))
     }
 
-    async fn key_record(&self, name: &str) -> Result<KeyLookup, ApiError> {
+    async fn key_record(&self, name: &str) -> Result<Option<String>, PlatformError> {
         self.kv_reads.set(self.kv_reads.get() + 1);
-        Ok(KeyLookup {
-            record: self.records.get(name).cloned(),
-            from_kv: true,
-        })
+        Ok(self.records.get(name).cloned())
     }
 
-    async fn within_limit(&self, limit: Limit, key: &str) -> Result<bool, ApiError> {
-        self.counted.borrow_mut().push((limit, key.to_owned()));
+    async fn within_limit(&self, binding: &str, key: &str) -> Result<bool, PlatformError> {
+        let counted = (binding.to_owned(), key.to_owned());
+        self.counted.borrow_mut().push(counted.clone());
         let mut counts = self.counts.borrow_mut();
-        let count = counts.entry((limit, key.to_owned())).or_default();
+        let count = counts.entry(counted).or_default();
         *count += 1;
-        let allowed = match limit {
-            Limit::ClientIp => self.ip_limit,
-            Limit::ApiKey => self.key_limit,
-        };
-        Ok(*count <= allowed)
+        Ok(*count <= self.limits.get(binding).copied().unwrap_or(1_000))
     }
 
-    async fn bucket_totals(&self, statement: &Statement) -> Result<QueryAnswer, ApiError> {
+    async fn query(&self, statement: &Statement) -> Result<Rows, PlatformError> {
         self.statements.borrow_mut().push(statement.clone());
         if self.fail_database {
-            return Err(ApiError::internal("D1 query failed", "no such table: calls_by_day"));
+            return Err(PlatformError::new("D1 query failed", "no such table: calls_by_day"));
         }
-        let mut buckets: Vec<&str> = self.totals.iter().map(|t| t.phone_number.as_str()).collect();
-        buckets.dedup();
-        Ok(QueryAnswer {
-            totals: self.totals.clone(),
-            buckets: buckets.len(),
-            rows_read: 7,
-        })
+        Ok(self.answer.clone())
     }
 
-    async fn asset(&self, path: &str) -> Result<String, ApiError> {
+    async fn asset(&self, path: &str) -> Result<String, PlatformError> {
         match path {
-            "/openapi.json" => Ok(include_str!("../public/openapi.json").to_owned()),
-            _ => Err(ApiError::internal("asset", "not found")),
+            "/openapi.json" => Ok(include_str!("../../public/openapi.json").to_owned()),
+            _ => Err(PlatformError::new("asset", "not found")),
         }
     }
 

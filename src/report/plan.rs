@@ -1,21 +1,17 @@
-//! Which rows answer a selection, as one SQL statement. Each period (the whole range, or each period of a
-//! series) is covered exactly by a signed sum of parts, each read from the cheapest source: the rollups of
-//! whole UTC months, days, hours and quarter-hours (migrations/0002 and 0004), and raw calls only for the
-//! partial quarter-hours at the range's two edges. A part may be subtracted: an Asia/Kolkata day, 18:30 to
-//! 18:30 UTC, is a UTC day plus the 5½ hours before it minus the 5½ hours at its end (15 rollup rows per
-//! bucket instead of 27). So a request reads a number of rows that grows with the buckets and the number and
-//! length of its periods, not with the number of calls; bounds on quarter-hours (every local hour and day, in
-//! every zone in use) read no raw calls. Every part sums exact integer milliseconds, so the answer is exactly
-//! the raw aggregation's.
-
-use std::collections::HashMap;
+//! Which rows answer a selection: each period (the whole range, or each period of a series) is covered
+//! exactly by a signed sum of parts, each read from the cheapest source: the rollups of whole UTC months,
+//! days, hours and quarter-hours (migrations/0002 and 0004), and raw calls only for the partial
+//! quarter-hours at the range's two edges. A part may be subtracted: an Asia/Kolkata day, 18:30 to 18:30
+//! UTC, is a UTC day plus the 5½ hours before it minus the 5½ hours at its end (15 rollup rows per bucket
+//! instead of 27). So a request reads a number of rows that grows with the buckets and the number and
+//! length of its periods, not with the number of calls; bounds on quarter-hours (every local hour and day,
+//! in every zone in use) read no raw calls. Every part sums exact integer milliseconds, so the answer is
+//! exactly the raw aggregation's. `statement` writes the plan as SQL and reads its rows.
 
 use chrono::Datelike;
 
-use crate::buckets::BucketTotal;
-use crate::periods::max_buckets;
-use crate::selection::{Selection, Strategy};
-use crate::zone::{midnight_millis, next_month, wall_time};
+use crate::report::selection::{Selection, Strategy};
+use crate::time::zone::{midnight_millis, next_month, wall_time};
 
 const QUARTER: i64 = 900_000;
 const HOUR: i64 = 3_600_000;
@@ -31,7 +27,7 @@ pub enum Source {
     Months = 4,
 }
 
-const LEVELS: [Source; 5] = [
+pub const LEVELS: [Source; 5] = [
     Source::Calls,
     Source::Quarters,
     Source::Hours,
@@ -48,23 +44,6 @@ pub struct Segment {
     pub source: Source,
     pub start: i64,
     pub end: i64,
-}
-
-/// A bound parameter: epoch milliseconds (bound as a JS number, exact to 2^53) or text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Param {
-    Millis(i64),
-    Text(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statement {
-    pub sql: String,
-    pub params: Vec<Param>,
-    /// For each part the statement reads (its index in the rows' `parts`), the periods it counts in, and
-    /// with which sign: a part shared by two periods (a Kolkata day's last 5½ hours, subtracted from it, are
-    /// the next day's first, added to it) is read once.
-    pub targets: Vec<Vec<(usize, i8)>>,
 }
 
 /// What reading raw calls costs, per this many milliseconds, against one rollup row per bucket: raw reads
@@ -106,21 +85,6 @@ impl Source {
             Source::Hours => span / HOUR as u64,
             Source::Days => span / DAY as u64,
             Source::Months => months_between(start.min(end), start.max(end)),
-        }
-    }
-
-    /// The table (all tenants, or per user) this source reads.
-    fn table(self, per_user: bool) -> &'static str {
-        match (self, per_user) {
-            (Source::Calls, _) => "calls",
-            (Source::Quarters, false) => "calls_by_quarter",
-            (Source::Hours, false) => "calls_by_hour",
-            (Source::Days, false) => "calls_by_day",
-            (Source::Months, false) => "calls_by_month",
-            (Source::Quarters, true) => "user_calls_by_quarter",
-            (Source::Hours, true) => "user_calls_by_hour",
-            (Source::Days, true) => "user_calls_by_day",
-            (Source::Months, true) => "user_calls_by_month",
         }
     }
 }
@@ -240,113 +204,6 @@ pub fn plan(selection: &Selection) -> Vec<Segment> {
         .collect()
 }
 
-/// The one statement answering `selection`: a row per bucket, its `parts` a list `i:calls:duration_ms,...`
-/// of what each rollup row (or group of raw calls) of the bucket holds, `i` the index of the part it was
-/// read for; [`read_row`] sums them into periods. One row per bucket, and no grouping but by bucket: D1
-/// counts a row read again each time SQLite sorts it, so grouping by part or period too would double the
-/// rows read. The parts travel as one bound JSON array, read with `json_each`, so the statement's size and
-/// its number of parameters do not grow with the number of periods (D1 allows 100 parameters and 5 terms per
-/// compound SELECT: here at most 2 and 5).
-pub fn statement(selection: &Selection) -> Statement {
-    let mut parts: Vec<(Source, i64, i64)> = Vec::new();
-    let mut targets: Vec<Vec<(usize, i8)>> = Vec::new();
-    let mut index: HashMap<(Source, i64, i64), usize> = HashMap::new();
-    for segment in plan(selection) {
-        let key = (segment.source, segment.start, segment.end);
-        let i = *index.entry(key).or_insert_with(|| {
-            parts.push(key);
-            targets.push(Vec::new());
-            parts.len() - 1
-        });
-        targets[i].push((segment.period, segment.sign));
-    }
-    let json: Vec<String> = parts
-        .iter()
-        .map(|(source, start, end)| format!("[{},{start},{end}]", *source as u8))
-        .collect();
-    let mut params = vec![Param::Text(format!("[{}]", json.join(",")))];
-    let per_user = selection.user_email.is_some();
-    // ?2 is the user's email when there is one (always bound, never spliced).
-    let user = match &selection.user_email {
-        Some(email) => {
-            params.push(Param::Text(email.as_str().to_owned()));
-            "r.user_id = (SELECT id FROM users WHERE email = ?2) AND "
-        }
-        None => "",
-    };
-    // A term for each source the parts read from (a statement names only the tables it needs).
-    let terms: Vec<String> = LEVELS
-        .iter()
-        .filter(|source| parts.iter().any(|part| part.0 == **source))
-        .map(|&source| {
-            let table = source.table(per_user);
-            let code = source as u8;
-            match source {
-                // Raw calls are many: grouped per part first (with strategy=raw, the plain GROUP BY).
-                Source::Calls => format!(
-                    "SELECT s.i AS i, r.bucket AS bucket, COUNT(*) AS calls, SUM(r.duration_ms) AS duration_ms \
-                     FROM s CROSS JOIN {table} AS r \
-                     WHERE s.src = {code} AND {user}r.started_at >= s.lo AND r.started_at < s.hi \
-                     GROUP BY s.i, r.bucket"
-                ),
-                _ => format!(
-                    "SELECT s.i, r.bucket, r.calls, r.duration_ms FROM s CROSS JOIN {table} AS r \
-                     WHERE s.src = {code} AND {user}r.period_start >= s.lo AND r.period_start < s.hi"
-                ),
-            }
-        })
-        .collect();
-    // A series shows at most `max_buckets`: one more is enough to say there are too many, and keeps what
-    // reaches the worker's memory bounded whatever the range holds.
-    let limit = match selection.interval {
-        Some(_) => format!(" LIMIT {}", max_buckets(selection.periods.len()) + 1),
-        None => String::new(),
-    };
-    let sql = format!(
-        "WITH s(i, src, lo, hi) AS (SELECT key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)) \
-         SELECT bucket, group_concat(i || ':' || calls || ':' || duration_ms) AS parts FROM ({}) \
-         GROUP BY bucket{limit}",
-        terms.join(" UNION ALL ")
-    );
-    Statement {
-        sql,
-        params,
-        targets,
-    }
-}
-
-/// A bucket's totals per period from its statement row (`parts`: `i:calls:duration_ms,...`), each part
-/// added to or subtracted from the periods it counts in. `None` if the row cannot be read, or if a period
-/// comes out negative (the rollups would disagree with each other).
-pub fn read_row(statement: &Statement, bucket: &str, parts: &str) -> Option<Vec<BucketTotal>> {
-    // (calls, milliseconds) per period, by index: a series' buckets times periods is capped (`max_buckets`).
-    let mut periods: Vec<(i64, i64)> = Vec::new();
-    for entry in parts.split(',') {
-        let mut fields = entry.split(':').map(|n| n.parse::<i64>().ok());
-        let (part, calls, millis) = (fields.next()??, fields.next()??, fields.next()??);
-        for &(period, sign) in statement.targets.get(usize::try_from(part).ok()?)? {
-            if periods.len() <= period {
-                periods.resize(period + 1, (0, 0));
-            }
-            periods[period].0 += i64::from(sign) * calls;
-            periods[period].1 += i64::from(sign) * millis;
-        }
-    }
-    periods
-        .into_iter()
-        .enumerate()
-        .filter(|(_, sums)| *sums != (0, 0))
-        .map(|(period, (calls, millis))| {
-            Some(BucketTotal {
-                period,
-                phone_number: bucket.to_owned(),
-                total_calls: u64::try_from(calls).ok()?,
-                total_duration_millis: u64::try_from(millis).ok()?,
-            })
-        })
-        .collect()
-}
-
 /// Whether `segments` of one period sum to exactly `[start, end)` (for the tests).
 #[cfg(test)]
 fn tiles(segments: &[Part], start: i64, end: i64) -> bool {
@@ -375,15 +232,10 @@ fn tiles(segments: &[Part], start: i64, end: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parameters;
-    use crate::testing::runtime_zone;
+    use crate::report::parameters::select;
 
     fn at(iso: &str) -> i64 {
         chrono::DateTime::parse_from_rfc3339(iso).unwrap().timestamp_millis()
-    }
-
-    fn select(query: &str) -> Selection {
-        parameters::selection(query, 0, true, &runtime_zone).unwrap()
     }
 
     fn part(sign: i8, source: Source, start: &str, end: &str) -> Part {
@@ -518,88 +370,6 @@ mod tests {
     }
 
     #[test]
-    fn one_statement_with_the_parts_as_one_json_parameter() {
-        let selection = select("start_date=2026-01-30T10:15:00Z&end_date=2026-01-31T00:00:00Z");
-        let statement = statement(&selection);
-        let mut parts = Vec::new();
-        let Param::Text(json) = &statement.params[0] else { panic!() };
-        for part in json.trim_matches(['[', ']']).split("],[") {
-            parts.push(part.to_owned());
-        }
-        // A UTC day, minus its first 10 hours and the quarter-hour after them.
-        assert_eq!(parts.len(), 3);
-        assert!(parts.contains(&format!("3,{},{}", at("2026-01-30T00:00:00Z"), at("2026-01-31T00:00:00Z"))));
-        assert!(parts.contains(&format!("2,{},{}", at("2026-01-30T00:00:00Z"), at("2026-01-30T10:00:00Z"))));
-        assert!(parts.contains(&format!("1,{},{}", at("2026-01-30T10:00:00Z"), at("2026-01-30T10:15:00Z"))));
-        let day = parts.iter().position(|p| p.starts_with("3,")).unwrap();
-        for (i, targets) in statement.targets.iter().enumerate() {
-            assert_eq!(targets, &vec![(0, if i == day { 1 } else { -1 })]);
-        }
-        assert_eq!(statement.sql.matches(" UNION ALL ").count(), 2, "a term per source: days, hours, quarters");
-        assert!(statement.sql.contains("FROM s CROSS JOIN calls_by_quarter AS r WHERE s.src = 1 AND r.period_start >= s.lo"));
-        assert!(!statement.sql.contains("calls_by_month") && !statement.sql.contains(" calls AS r"));
-        assert!(statement.sql.ends_with(") GROUP BY bucket"));
-        assert_eq!(statement.sql.matches("GROUP BY").count(), 1, "buckets: no other sort");
-        let with_raw = super::statement(&select("start_date=2026-01-30T10:15:00.5Z&end_date=2026-12-31T00:00:00Z"));
-        assert_eq!(with_raw.sql.matches(" UNION ALL ").count(), 4, "all five sources, the most D1 allows");
-        assert!(with_raw.sql.contains("FROM s CROSS JOIN calls AS r WHERE s.src = 0 AND r.started_at >= s.lo"));
-        assert_eq!(with_raw.sql.matches("GROUP BY").count(), 2, "raw calls per part, then buckets");
-        assert!(!statement.sql.contains("?2"));
-    }
-
-    #[test]
-    fn a_part_two_periods_share_is_read_once() {
-        // Two Kolkata days: the 5.5 hours between the first's end and the next UTC midnight are subtracted from
-        // the first day and added to the second, from one read.
-        let selection = select("start_date=2026-11-01&end_date=2026-11-02&timezone=Asia/Kolkata&interval=day");
-        let statement = statement(&selection);
-        let mut shared: Vec<_> = statement.targets.iter().filter(|t| t.len() == 2).cloned().collect();
-        shared.sort();
-        assert_eq!(shared, vec![vec![(0, -1), (1, 1)], vec![(0, -1), (1, 1)]], "its quarter-hours and its hours");
-        // Per day a UTC day, and three 5.5-hour edges (two parts each), one of them shared.
-        assert_eq!(statement.targets.len(), 2 + 3 * 2);
-    }
-
-    #[test]
-    fn reads_a_bucket_s_parts_into_periods() {
-        let statement = Statement {
-            sql: String::new(),
-            params: Vec::new(),
-            targets: vec![vec![(0, 1)], vec![(0, -1), (1, 1)], vec![(1, 1)]],
-        };
-        let mut totals = read_row(&statement, "+91", "0:5:500000,1:2:120000,2:1:27000,1:1:3000").unwrap();
-        totals.sort_by_key(|t| t.period);
-        let total = |period, calls, millis| BucketTotal {
-            period,
-            phone_number: "+91".into(),
-            total_calls: calls,
-            total_duration_millis: millis,
-        };
-        assert_eq!(totals, vec![total(0, 2, 377_000), total(1, 4, 150_000)]);
-        // A period that nets to nothing is left out; one that nets below zero means the rollups disagree.
-        assert_eq!(read_row(&statement, "+91", "0:1:60000,1:1:60000"), Some(vec![total(1, 1, 60_000)]));
-        assert_eq!(read_row(&statement, "+91", "1:1:60000"), None);
-        for bad in ["", "0:2", "0:2:x", "9:2:3", "0:2:3,"] {
-            assert_eq!(read_row(&statement, "b", bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn a_user_filter_reads_the_per_user_rollups() {
-        let selection = select("start_date=2025-11-30T22:31:00Z&end_date=2026-03-02T00:30:00Z&user_email=Alice@Example.com");
-        let statement = statement(&selection);
-        assert_eq!(statement.params[1], Param::Text("Alice@Example.com".into()));
-        assert_eq!(statement.params.len(), 2);
-        let filter = "r.user_id = (SELECT id FROM users WHERE email = ?2) AND ";
-        assert_eq!(statement.sql.matches(filter).count(), statement.sql.matches(" UNION ALL ").count() + 1);
-        for table in ["calls AS r", "user_calls_by_month", "user_calls_by_day", "user_calls_by_hour", "user_calls_by_quarter"] {
-            assert!(statement.sql.contains(table), "{table} in {}", statement.sql);
-        }
-        assert!(!statement.sql.contains(" calls_by_"), "{}", statement.sql);
-        assert!(!statement.sql.contains("Alice"), "the email is bound, never spliced");
-    }
-
-    #[test]
     fn raw_reads_every_call_of_each_period() {
         let selection = select("start_date=2025-01-01&end_date=2025-01-02&interval=day&strategy=raw");
         assert_eq!(
@@ -612,7 +382,7 @@ mod tests {
     }
 
     #[test]
-    fn a_series_plans_each_period_and_stays_one_statement() {
+    fn a_series_plans_each_period() {
         // 1,000 local hours in Kolkata: every period tiled, the SQL text the same size as for one.
         let selection = select("start_date=2026-01-01T00:00:00&end_date=2026-02-11T16:00:00&timezone=Asia/Calcutta&interval=hour");
         assert_eq!(selection.periods.len(), 1000);
@@ -622,9 +392,5 @@ mod tests {
             assert!(tiles(&parts, range.start_millis(), range.end_millis()), "period {p}");
         }
         assert!(segments.iter().all(|s| s.source != Source::Calls));
-        let statement = statement(&selection);
-        assert!(statement.sql.len() < 2_000);
-        let Param::Text(json) = &statement.params[0] else { panic!() };
-        assert!(json.len() < 100_000, "{} bytes of segments", json.len());
     }
 }

@@ -9,10 +9,14 @@
 //!   becomes. Without an offset a datetime is local wall time in the request's zone (UTC by default).
 //!
 //! Years have four digits (0000–9999). Surrounding whitespace is ignored.
+//!
+//! Instants that machines write (a key record's `expires_at`, a call's `started_at`) are read strictly, by
+//! [`parse_instant`]: RFC 3339 with seconds and `Z` or `±hh:mm`, nothing around it (the grammar of
+//! `tests/vectors/instants.json`, which the tools' reader shares).
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike};
 
-use crate::zone::{midnight_millis, TimeZone};
+use crate::time::zone::{midnight_millis, TimeZone};
 
 const NANOS_PER_MILLI: i64 = 1_000_000;
 pub const MILLIS_PER_DAY: i64 = 86_400_000;
@@ -93,6 +97,46 @@ impl Timestamp {
         };
         whole_millis + (i64::from(nanos) + NANOS_PER_MILLI - 1) / NANOS_PER_MILLI
     }
+}
+
+/// An RFC 3339 instant as machines write it, in epoch milliseconds (digits past the millisecond dropped):
+/// `YYYY-MM-DD`, `T` (or `t` or a space), `hh:mm:ss`, an optional `.` and 1 to 9 digits, then `Z` (or `z`)
+/// or `±hh:mm`; every field in its range, nothing before or after.
+pub fn parse_instant(text: &str) -> Result<i64, InvalidTimestamp> {
+    let mut cursor = Cursor::new(text);
+    let date = cursor.date()?;
+    if !cursor.eat_any(b"Tt ") {
+        return Err(InvalidTimestamp);
+    }
+    let hour = cursor.digits(2)?;
+    cursor.expect(b':')?;
+    let minute = cursor.digits(2)?;
+    cursor.expect(b':')?;
+    let second = cursor.digits(2)?;
+    let nanos = if cursor.eat(b'.') { cursor.fraction()? } else { 0 };
+    let time = NaiveTime::from_hms_opt(hour, minute, second).ok_or(InvalidTimestamp)?;
+    let offset_seconds = if cursor.eat_any(b"Zz") {
+        0
+    } else {
+        let sign = match cursor.peek() {
+            Some(b'+') => 1,
+            Some(b'-') => -1,
+            _ => return Err(InvalidTimestamp),
+        };
+        cursor.at += 1;
+        let hours = cursor.digits(2)?;
+        cursor.expect(b':')?;
+        let minutes = cursor.digits(2)?;
+        if hours > 23 || minutes > 59 {
+            return Err(InvalidTimestamp);
+        }
+        sign * i64::from(hours * 3600 + minutes * 60)
+    };
+    if !cursor.at_end() {
+        return Err(InvalidTimestamp);
+    }
+    let wall_seconds = date.and_time(time).and_utc().timestamp();
+    Ok((wall_seconds - offset_seconds) * 1000 + i64::from(nanos) / NANOS_PER_MILLI)
 }
 
 /// Formats epoch milliseconds as RFC 3339 in UTC with milliseconds, as JavaScript's `toISOString` does
@@ -213,23 +257,26 @@ impl<'a> Cursor<'a> {
         if self.eat(b':') {
             second = self.digits(2)?;
             if self.eat_any(b".,") {
-                let start = self.at;
-                while self.peek().is_some_and(|b| b.is_ascii_digit()) {
-                    self.at += 1;
-                }
-                let fraction = &self.bytes[start..self.at];
-                if fraction.is_empty() || fraction.len() > 9 {
-                    return Err(InvalidTimestamp);
-                }
-                let value = fraction
-                    .iter()
-                    .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
-                nanos = value * 10u32.pow(9 - fraction.len() as u32);
+                nanos = self.fraction()?;
             }
         }
         // from_hms_opt rejects 24:00 and leap seconds (60), which no call record can carry either.
         let time = NaiveTime::from_hms_opt(hour, minute, second).ok_or(InvalidTimestamp)?;
         Ok((time, nanos))
+    }
+
+    /// 1 to 9 digits of a fraction of a second, in nanoseconds.
+    fn fraction(&mut self) -> Result<u32, InvalidTimestamp> {
+        let start = self.at;
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.at += 1;
+        }
+        let fraction = &self.bytes[start..self.at];
+        if fraction.is_empty() || fraction.len() > 9 {
+            return Err(InvalidTimestamp);
+        }
+        let value = fraction.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+        Ok(value * 10u32.pow(9 - fraction.len() as u32))
     }
 
     /// The UTC offset in seconds: none (`None`: local time), `Z`, or a sign (`+`, `-`, or a space standing
@@ -264,7 +311,7 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::zone;
+    use crate::platform::memory::zone;
 
     fn utc() -> TimeZone {
         TimeZone::utc()
@@ -454,6 +501,31 @@ mod tests {
             format_millis(-62_167_219_200_001),
             "-000001-12-31T23:59:59.999Z"
         );
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Instants {
+        accepted: Vec<Accepted>,
+        refused: Vec<String>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Accepted {
+        input: String,
+        millis: i64,
+    }
+
+    #[test]
+    fn reads_instants_as_the_shared_vectors_say() {
+        let vectors: Instants =
+            serde_json::from_str(include_str!("../../tests/vectors/instants.json")).unwrap();
+        assert!(vectors.accepted.len() >= 15 && vectors.refused.len() >= 30);
+        for case in &vectors.accepted {
+            assert_eq!(parse_instant(&case.input), Ok(case.millis), "{:?}", case.input);
+        }
+        for input in &vectors.refused {
+            assert_eq!(parse_instant(input), Err(InvalidTimestamp), "{input:?}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! The [`Platform`] on Cloudflare (wasm only): Web Crypto, Workers KV (through its edge cache and, for a few
-//! seconds, this isolate's memory), the Rate Limiting bindings, D1 through a Sessions API session, and the
-//! static assets.
+//! The [`Platform`] on Cloudflare (wasm only): Web Crypto, Workers KV (through its edge cache), the Rate
+//! Limiting bindings, D1 through a Sessions API session, the static assets and `Intl`'s time zones. Each
+//! binding's JavaScript API is called directly; nothing here knows what a key, a report or a call is.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -10,19 +10,14 @@ use js_sys::{futures::JsFuture, Array, ArrayBuffer, Object, Promise, Reflect, Ui
 use wasm_bindgen::prelude::*;
 use worker::Env;
 
-use crate::error::ApiError;
-use crate::keycache::RecordCache;
-use crate::limits::Limit;
-use crate::platform::{KeyLookup, Platform, QueryAnswer};
-use crate::sql::{read_row, Param, Statement};
-use crate::zone::{parse_gmt_offset, Offsets, TimeZone};
+use crate::platform::{Cell, Param, Platform, PlatformError, Rows, Statement};
+use crate::time::zone::{parse_gmt_offset, Offsets, TimeZone};
 
-/// KV caches a key's record at the edge for this long (its floor). With the isolate's own cache
-/// (`keycache::TTL_MILLIS`, 10 s), a revocation takes effect within about 40 s, plus KV's propagation.
+/// KV caches a key's record at the edge for this long (its floor). With the isolate's own memory of it
+/// (`access::cache::TTL_MILLIS`, 10 s), a revocation takes effect within about 40 s, plus KV's propagation.
 pub const KV_CACHE_TTL_SECONDS: u32 = 30;
 
 thread_local! {
-    static RECORDS: RefCell<RecordCache> = RefCell::new(RecordCache::default());
     /// The zones asked for in this isolate, by the name as given (lowercased): the runtime's formatter for
     /// each, with its offsets remembered. `None`: the runtime knows no such zone.
     static ZONES: RefCell<HashMap<String, Option<TimeZone>>> = RefCell::new(HashMap::new());
@@ -100,17 +95,17 @@ impl Cloudflare {
     }
 
     /// The binding `name` (a `kind`: KV, D1...), or a 500 naming it when the deployment lacks it.
-    fn binding<T: JsCast>(&self, kind: &str, name: &str) -> Result<T, ApiError> {
+    fn binding<T: JsCast>(&self, kind: &str, name: &str) -> Result<T, PlatformError> {
         Reflect::get(&self.env, &JsValue::from_str(name))
             .ok()
             .filter(|value| !value.is_undefined())
             .map(JsCast::unchecked_into)
-            .ok_or_else(|| ApiError::Internal(format!("{kind} binding {name}: not in the environment")))
+            .ok_or_else(|| PlatformError(format!("{kind} binding {name}: not in the environment")))
     }
 }
 
 /// A failed call into JavaScript, for the log: the error's message (and its cause's, as D1 gives it).
-fn js_failure(context: &'static str) -> impl Fn(JsValue) -> ApiError {
+fn js_failure(context: &'static str) -> impl Fn(JsValue) -> PlatformError {
     move |error| {
         let text = |value: &JsValue| {
             Reflect::get(value, &"message".into())
@@ -124,7 +119,7 @@ fn js_failure(context: &'static str) -> impl Fn(JsValue) -> ApiError {
                 detail = format!("{detail}: {}", text(&cause));
             }
         }
-        ApiError::internal(context, detail)
+        PlatformError::new(context, detail)
     }
 }
 
@@ -134,7 +129,19 @@ fn number(value: &JsValue, name: &str) -> Option<u64> {
     (number >= 0.0 && number.fract() == 0.0).then_some(number as u64)
 }
 
-async fn settle(promise: Result<Promise, JsValue>, context: &'static str) -> Result<JsValue, ApiError> {
+/// A value of a D1 row: integers arrive as JS numbers (a whole number within 2^53 is an integer).
+fn cell(value: JsValue) -> Cell {
+    if let Some(text) = value.as_string() {
+        return Cell::Text(text);
+    }
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 => Cell::Integer(n as i64),
+        Some(n) => Cell::Real(n),
+        None => Cell::Null,
+    }
+}
+
+async fn settle(promise: Result<Promise, JsValue>, context: &'static str) -> Result<JsValue, PlatformError> {
     let failed = js_failure(context);
     JsFuture::from(promise.map_err(&failed)?).await.map_err(&failed)
 }
@@ -144,50 +151,36 @@ impl Platform for Cloudflare {
         js_sys::Date::now()
     }
 
-    async fn sha256(&self, text: &str) -> Result<[u8; 32], ApiError> {
+    async fn sha256(&self, text: &str) -> Result<[u8; 32], PlatformError> {
         let data = Uint8Array::from(text.as_bytes());
         let digest = settle(subtle_digest("SHA-256", &data), "SHA-256 digest failed").await?;
         let bytes = Uint8Array::new(&digest.unchecked_into::<ArrayBuffer>()).to_vec();
         bytes
             .try_into()
-            .map_err(|_| ApiError::Internal("SHA-256 digest is not 32 bytes".into()))
+            .map_err(|_| PlatformError("SHA-256 digest is not 32 bytes".into()))
     }
 
-    async fn key_record(&self, name: &str) -> Result<KeyLookup, ApiError> {
-        let now = self.now_millis();
-        if let Some(record) = RECORDS.with(|cache| cache.borrow().get(name, now).map(str::to_owned)) {
-            return Ok(KeyLookup {
-                record: Some(record),
-                from_kv: false,
-            });
-        }
+    async fn key_record(&self, name: &str) -> Result<Option<String>, PlatformError> {
         let keys: KvNamespace = self.binding("KV", "API_KEYS")?;
         let options = Object::new();
         let _ = Reflect::set(&options, &"type".into(), &"text".into());
         let _ = Reflect::set(&options, &"cacheTtl".into(), &KV_CACHE_TTL_SECONDS.into());
         let value = settle(keys.get_text(name, &options), "KV lookup of an API key failed").await?;
-        let record = value.as_string();
-        if let Some(record) = &record {
-            RECORDS.with(|cache| cache.borrow_mut().put(name, record, now));
-        }
-        Ok(KeyLookup {
-            record,
-            from_kv: true,
-        })
+        Ok(value.as_string())
     }
 
-    async fn within_limit(&self, limit: Limit, key: &str) -> Result<bool, ApiError> {
-        let binding: RateLimitBinding = self.binding("Rate limiting", limit.binding())?;
+    async fn within_limit(&self, binding: &str, key: &str) -> Result<bool, PlatformError> {
+        let limiter: RateLimitBinding = self.binding("Rate limiting", binding)?;
         let options = Object::new();
         let _ = Reflect::set(&options, &"key".into(), &key.into());
-        let outcome = settle(binding.limit(&options), "rate limit check failed").await?;
+        let outcome = settle(limiter.limit(&options), "rate limit check failed").await?;
         Reflect::get(&outcome, &"success".into())
             .ok()
             .and_then(|success| success.as_bool())
-            .ok_or_else(|| ApiError::Internal("rate limit outcome has no success flag".into()))
+            .ok_or_else(|| PlatformError("rate limit outcome has no success flag".into()))
     }
 
-    async fn bucket_totals(&self, statement: &Statement) -> Result<QueryAnswer, ApiError> {
+    async fn query(&self, statement: &Statement) -> Result<Rows, PlatformError> {
         let failed = js_failure("D1 query failed");
         let db: D1Database = self.binding("D1", "DB")?;
         // The first query of a session may be served by the nearest read replica.
@@ -201,38 +194,30 @@ impl Platform for Cloudflare {
             .ok()
             .and_then(|meta| number(&meta, "rows_read"))
             .unwrap_or(0);
-        let rows: Array = Reflect::get(&result, &"results".into())
+        let results: Array = Reflect::get(&result, &"results".into())
             .map_err(&failed)?
             .dyn_into()
-            .map_err(|_| ApiError::Internal("D1 query failed: no results array".into()))?;
-        let mut totals = Vec::new();
-        for row in rows.iter() {
-            let text = |name: &str| Reflect::get(&row, &name.into()).ok()?.as_string();
-            let periods = text("bucket").zip(text("parts")).and_then(|(b, p)| read_row(statement, &b, &p));
-            totals.extend(periods.ok_or_else(|| {
-                ApiError::Internal("D1 query failed: a row is not a bucket's totals".into())
-            })?);
-        }
-        Ok(QueryAnswer {
-            totals,
-            buckets: rows.length() as usize,
-            rows_read,
-        })
+            .map_err(|_| PlatformError("D1 query failed: no results array".into()))?;
+        let rows = results
+            .iter()
+            .map(|row| {
+                let value = |name: &str| Reflect::get(&row, &name.into()).unwrap_or(JsValue::NULL);
+                statement.columns.iter().map(|name| cell(value(name))).collect()
+            })
+            .collect();
+        Ok(Rows { rows, rows_read })
     }
 
-    async fn asset(&self, path: &str) -> Result<String, ApiError> {
+    async fn asset(&self, path: &str) -> Result<String, PlatformError> {
         let assets: Fetcher = self.binding("Assets", "ASSETS")?;
         let url = format!("https://assets.invalid{path}");
         let response: FetchResponse = settle(assets.fetch(&url), "static asset").await?.unchecked_into();
         if response.status() != 200 {
-            return Err(ApiError::Internal(format!(
-                "static asset {path}: status {}",
-                response.status()
-            )));
+            return Err(PlatformError(format!("static asset {path}: status {}", response.status())));
         }
         let text = settle(response.text(), "static asset").await?;
         text.as_string()
-            .ok_or_else(|| ApiError::Internal(format!("static asset {path} is not text")))
+            .ok_or_else(|| PlatformError(format!("static asset {path} is not text")))
     }
 
     fn time_zone(&self, name: &str) -> Option<TimeZone> {
@@ -256,12 +241,12 @@ impl Platform for Cloudflare {
     }
 }
 
-/// Epoch milliseconds are bound as JS numbers (exact to 2^53).
+/// Integers are bound as JS numbers (exact to 2^53).
 fn js_params(params: &[Param]) -> Array {
     params
         .iter()
         .map(|param| match param {
-            Param::Millis(millis) => JsValue::from_f64(*millis as f64),
+            Param::Integer(n) => JsValue::from_f64(*n as f64),
             Param::Text(text) => JsValue::from_str(text),
         })
         .collect()

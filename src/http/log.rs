@@ -3,13 +3,13 @@
 
 use serde::Serialize;
 
+use crate::access::AccessFacts;
+
 /// What a request did that its log line reports, gathered while it runs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct LogFacts {
-    /// The key's fingerprint, once the request presented a well-formed token.
-    pub key: Option<String>,
-    /// Reads that reached Workers KV (not the isolate's memory of a key).
-    pub kv_reads: u32,
+    /// The key's fingerprint and the KV reads of the access check.
+    pub access: AccessFacts,
     pub d1_rows_read: u64,
 }
 

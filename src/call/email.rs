@@ -78,7 +78,7 @@ mod tests {
     #[test]
     fn agrees_with_the_shared_vectors() {
         let vectors: Vectors =
-            serde_json::from_str(include_str!("../tests/vectors/user-emails.json")).unwrap();
+            serde_json::from_str(include_str!("../../tests/vectors/user-emails.json")).unwrap();
         assert!(vectors.accepted.len() >= 15 && vectors.refused.len() >= 30);
         for case in &vectors.accepted {
             assert_eq!(

@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::platform::Platform;
-use crate::response::Reply;
+use crate::http::response::Reply;
 
 #[derive(Serialize)]
 struct Memory {
