@@ -9,9 +9,11 @@ export WRANGLER_SEND_METRICS=false
 bash scripts/toolchain.sh --test
 # The browser tests use the Chromium toolchain.sh found (or CHROMIUM_PATH).
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
+# The structure src/ must keep (no import circle, the layering table of src/lib.rs): cheap, so first.
+node scripts/check-layers.mjs
 cargo test --locked
 bash scripts/build.sh
 # What `wrangler deploy` would upload, checked and bundled offline: a configuration or bundle that could not
-# deploy fails here. It prints the upload size (README, Deploy).
+# deploy fails here. It prints the upload size (docs/design.md, Size).
 npx wrangler deploy --dry-run --outdir target/deploy-dry-run
 node --test --test-concurrency=1 tests/*/*.test.mjs
