@@ -64,7 +64,7 @@ test("0004 files the calls that were there into quarter-hours, and local days re
   assert.ok(direct.length > 10);
   assert.deepEqual(quarters, direct);
   assert.deepEqual(userQuarters, perUser);
-  // 2025-01-10 in Kathmandu (+05:45) starts and ends on quarter-hours: its plan reads rollups only (src/sql.rs
+  // 2025-01-10 in Kathmandu (+05:45) starts and ends on quarter-hours: its plan reads rollups only (src/report/plan.rs
   // tests), which agree with the raw query.
   const query = `${ENDPOINT}?start_date=2025-01-10&end_date=2025-01-10&timezone=Asia/Kathmandu&interval=hour`;
   const rollups = await request(worker.base, query, { key: keys.admin.key });
