@@ -69,7 +69,8 @@ describe("the answer", () => {
     assert.deepEqual(Object.keys(body), ["success", "message", "data"]);
     assert.equal(body.success, true);
     assert.equal(body.message, "Calls by phone number fetched successfully");
-    assert.deepEqual(Object.keys(body.data), ["phone_numbers", "start_date", "end_date", "user_email", "timezone"]);
+    assert.deepEqual(Object.keys(body.data), ["phone_numbers", "totals", "start_date", "end_date", "user_email", "timezone"]);
+    assert.deepEqual(Object.keys(body.data.totals), ["total_calls", "total_duration_minutes", "total_duration_hours"]);
     assert.equal(body.data.timezone, "UTC");
     assert.equal(body.data.user_email, "alice@example.com");
     for (const row of body.data.phone_numbers) {
@@ -83,13 +84,17 @@ describe("the answer", () => {
 
   test("groups a day into buckets, sorted by duration, with rounded totals", async () => {
     const body = await expectRows(fx.DAY_QUERY, fx.DAY);
+    assert.deepEqual(body.data.totals, fx.DAY_TOTALS);
     assert.equal(body.data.start_date, "2025-01-10T00:00:00.000Z");
     assert.equal(body.data.end_date, "2025-01-11T00:00:00.000Z");
     assert.equal(body.data.user_email, null);
   });
 
   test("breaks ties by call count, then by label, on exact totals", async () => {
-    await expectRows("start_date=2025-02-01&end_date=2025-02-01", fx.TIES);
+    const body = await expectRows("start_date=2025-02-01&end_date=2025-02-01", fx.TIES);
+    // The totals come from the exact sums: 0.13 h, where the rows' rounded hours add up to 0.12.
+    assert.deepEqual(body.data.totals, fx.TIES_TOTALS);
+    assert.equal(fx.TIES.reduce((sum, r) => sum + r.total_duration_hours, 0).toFixed(2), "0.12");
   });
 
   test("every date form names the same range", async () => {

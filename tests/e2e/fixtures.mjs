@@ -129,5 +129,11 @@ export const TIES = [
   row("+3000", 1, 2, 0.03), // 119.999 s: the exact total decides
 ];
 
+/** data.totals of DAY: 11 calls; 12177 + 9000 + 900 + 135 + 90.5 = 22302.5 s = 371.7083 min, 6.1951 h. */
+export const DAY_TOTALS = { total_calls: 11, total_duration_minutes: 371.71, total_duration_hours: 6.2 };
+
+/** data.totals of TIES: 5 calls, 479.999 s = 7.99998 min, 0.13333 h: 0.13, where the rows' hours add up to 0.12. */
+export const TIES_TOTALS = { total_calls: 5, total_duration_minutes: 8, total_duration_hours: 0.13 };
+
 /** The default window (last 30 days) over recentRecords(). */
 export const RECENT = [row("+15550001", 1, 1, 0.02), row("+15550004", 1, 1, 0.02)];
