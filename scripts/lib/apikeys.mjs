@@ -3,7 +3,7 @@
 //   value {"role", "label", "created_at", "expires_at", "revoked"}  (the same JSON is kept as the entry's
 //         metadata, so listing needs no per-key read)
 import { createHash, randomBytes } from "node:crypto";
-import { parseRfc3339 } from "./records.mjs";
+import { parseRfc3339 } from "./rfc3339.mjs";
 
 export const KEY_PREFIX = "cak_";
 /** A key expires this long after its creation unless told otherwise (an explicit date, or none at all). */
