@@ -79,21 +79,27 @@ try {
       case "list": {
         const entries = await listKeys(kv);
         if (opts.json) {
-          console.log(JSON.stringify(entries.map(({ fingerprint, record }) => ({ fingerprint, ...record, status: status(record) }))));
+          const listed = entries.map(({ fingerprint, read }) =>
+            read.malformed ? { fingerprint, status: status(read), reason: read.malformed } : { fingerprint, ...read.record, status: status(read) },
+          );
+          console.log(JSON.stringify(listed));
           break;
         }
-        const rows = entries.map(({ fingerprint, record }) => [
+        const rows = entries.map(({ fingerprint, read, record }) => [
           fingerprint,
-          record.role ?? "",
-          record.label ?? "",
-          record.created_at ?? "",
-          record.expires_at ?? "never",
-          status(record),
+          record?.role ?? "",
+          record?.label ?? "",
+          record?.created_at ?? "",
+          read.malformed ? "" : (record.expires_at ?? "never"),
+          status(read),
         ]);
         const header = ["FINGERPRINT", "ROLE", "LABEL", "CREATED", "EXPIRES", "STATUS"];
         const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
         for (const row of [header, ...rows]) console.log(row.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd());
         if (!rows.length) console.error(`(no keys in ${where})`);
+        for (const { fingerprint, read } of entries) {
+          if (read.malformed) console.error(`Key ${fingerprint} has an unreadable record (${read.malformed}): the worker refuses it.`);
+        }
         break;
       }
       case "revoke": {

@@ -1,9 +1,10 @@
 // API keys in Workers KV. A key is shown once, at creation; KV holds only its SHA-256:
 //   name  sha256:<lowercase hex SHA-256 of the raw key>
 //   value {"role", "label", "created_at", "expires_at", "revoked"}  (the same JSON is kept as the entry's
-//         metadata, so listing needs no per-key read)
+//         metadata, so listing needs no per-key read; revoking adds "revoked_at")
+// The contract with the worker, which reads these records, is tests/vectors/key-records.json.
 import { createHash, randomBytes } from "node:crypto";
-import { parseRfc3339 } from "./rfc3339.mjs";
+import { formatUtc, parseRfc3339 } from "./rfc3339.mjs";
 
 export const KEY_PREFIX = "cak_";
 /** A key expires this long after its creation unless told otherwise (an explicit date, or none at all). */
@@ -18,7 +19,7 @@ export function sha256Hex(text) {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-/** A new raw key: the prefix and 256 bits from the OS CSPRNG, base64url. */
+/** A new raw key: the prefix and 256 bits from the OS CSPRNG, base64url (43 characters). */
 export function generateKey() {
   return KEY_PREFIX + randomBytes(32).toString("base64url");
 }
@@ -27,16 +28,21 @@ export function fingerprintOf(hashHex) {
   return hashHex.slice(0, FINGERPRINT_LENGTH);
 }
 
+/** The KV entry name of the key whose SHA-256 is `hashHex`. */
+export function storageName(hashHex) {
+  return NAME_PREFIX + hashHex;
+}
+
 function parseInstant(text, what) {
   const millis = parseRfc3339(text);
   if (Number.isNaN(millis)) {
     throw new Error(`${what} must be an RFC 3339 datetime with Z or an offset, such as 2027-01-01T00:00:00Z`);
   }
-  return new Date(millis).toISOString();
+  return formatUtc(millis);
 }
 
 async function put(kv, hashHex, record) {
-  await kv.put(NAME_PREFIX + hashHex, JSON.stringify(record), { metadata: record });
+  await kv.put(storageName(hashHex), JSON.stringify(record), { metadata: record });
 }
 
 /**
@@ -51,12 +57,12 @@ export async function createKey(kv, { role, label = "", expiresAt, revoked = fal
   const record = {
     role,
     label,
-    created_at: now.toISOString(),
+    created_at: formatUtc(now.getTime()),
     expires_at:
       expiresAt === null
         ? null
         : expiresAt === undefined
-          ? new Date(now.getTime() + DEFAULT_LIFETIME_DAYS * DAY_MS).toISOString()
+          ? formatUtc(now.getTime() + DEFAULT_LIFETIME_DAYS * DAY_MS)
           : parseInstant(expiresAt, "--expires-at"),
     revoked,
   };
@@ -64,28 +70,49 @@ export async function createKey(kv, { role, label = "", expiresAt, revoked = fal
   return { key, fingerprint: fingerprintOf(hash), record };
 }
 
-/** Every key entry with its record: [{ fingerprint, hash, record }], oldest first. */
+/**
+ * Reads a key record's JSON text by the worker's rules (tests/vectors/key-records.json): a JSON object whose
+ * role is a string (required), expires_at null, absent or an RFC 3339 instant, revoked a boolean, null or
+ * absent; other fields are kept but never decide. Returns { record, role, expiresAt (epoch ms or null),
+ * revoked } or, for anything else, { malformed: the reason }.
+ */
+export function readRecord(text) {
+  let record;
+  try {
+    record = JSON.parse(text);
+  } catch {
+    return { malformed: "not JSON" };
+  }
+  if (record === null || typeof record !== "object" || Array.isArray(record)) return { malformed: "not a JSON object" };
+  const field = (name) => (Object.hasOwn(record, name) ? record[name] : undefined);
+  const [role, expiresAt, revoked] = [field("role"), field("expires_at"), field("revoked")];
+  if (role === undefined) return { malformed: "no role" };
+  if (typeof role !== "string") return { malformed: "role is not a string" };
+  const expiryMillis = expiresAt === undefined || expiresAt === null ? null : parseRfc3339(expiresAt);
+  if (Number.isNaN(expiryMillis)) return { malformed: "expires_at is not an RFC 3339 instant" };
+  if (revoked !== undefined && revoked !== null && typeof revoked !== "boolean") return { malformed: "revoked is not a boolean" };
+  return { record, role, expiresAt: expiryMillis, revoked: revoked === true };
+}
+
+/**
+ * Every key entry: [{ fingerprint, hash, read, record }], oldest first. `read` is {@link readRecord}'s
+ * answer; `record` the record's fields (null when unreadable). The metadata is read, and the value when the
+ * metadata is missing or unreadable (an entry written by hand, say).
+ */
 export async function listKeys(kv) {
   const entries = [];
   let cursor;
   do {
     const page = await kv.list({ prefix: NAME_PREFIX, cursor });
     for (const { name, metadata } of page.keys) {
-      let record = metadata;
-      if (!record || typeof record.role !== "string") {
-        const text = await kv.get(name);
-        try {
-          record = JSON.parse(text);
-        } catch {
-          record = { role: "(unreadable record)" };
-        }
-      }
+      let read = metadata == null ? { malformed: "no metadata" } : readRecord(JSON.stringify(metadata));
+      if (read.malformed) read = readRecord(await kv.get(name));
       const hash = name.slice(NAME_PREFIX.length);
-      entries.push({ fingerprint: fingerprintOf(hash), hash, record });
+      entries.push({ fingerprint: fingerprintOf(hash), hash, read, record: read.record ?? null });
     }
     cursor = page.list_complete ? undefined : page.cursor;
   } while (cursor);
-  return entries.sort((a, b) => String(a.record.created_at).localeCompare(String(b.record.created_at)));
+  return entries.sort((a, b) => String(a.record?.created_at ?? "").localeCompare(String(b.record?.created_at ?? "")));
 }
 
 function findOne(entries, fingerprint) {
@@ -98,26 +125,31 @@ function findOne(entries, fingerprint) {
   return matches[0];
 }
 
-/** Marks a key revoked (its entry stays, for the record). Returns the entry. */
-export async function revokeKey(kv, fingerprint) {
+/** Marks a key revoked (its entry stays, for the record). Returns the entry, with the record written. */
+export async function revokeKey(kv, fingerprint, now = new Date()) {
   const entry = findOne(await listKeys(kv), fingerprint);
-  entry.record = { ...entry.record, revoked: true, revoked_at: new Date().toISOString() };
-  await put(kv, entry.hash, entry.record);
-  return entry;
+  if (entry.read.malformed) {
+    throw new Error(`the record of key ${entry.fingerprint} is unreadable (${entry.read.malformed}); the worker refuses the key already`);
+  }
+  const record = { ...entry.record, revoked: true, revoked_at: formatUtc(now.getTime()) };
+  await put(kv, entry.hash, record);
+  return { ...entry, record, read: readRecord(JSON.stringify(record)) };
 }
 
 /** Removes every key entry with this exact label; returns how many. */
 export async function deleteKeysLabelled(kv, label) {
-  const doomed = (await listKeys(kv)).filter((e) => e.record.label === label);
-  for (const entry of doomed) await kv.delete(NAME_PREFIX + entry.hash);
+  const doomed = (await listKeys(kv)).filter((e) => e.record?.label === label);
+  for (const entry of doomed) await kv.delete(storageName(entry.hash));
   return doomed.length;
 }
 
-/** revoked, expired, expiring soon (within EXPIRING_SOON_DAYS days) or active. */
-export function status(record, now = Date.now()) {
-  if (record.revoked === true) return "revoked";
-  const expiry = record.expires_at ? Date.parse(record.expires_at) : Infinity;
-  if (expiry <= now) return "expired";
+/** What `list` says of a key, from {@link readRecord}'s answer: unreadable, revoked, expired, expiring soon
+ * (within EXPIRING_SOON_DAYS days) or active. */
+export function status(read, now = Date.now()) {
+  if (read.malformed) return "unreadable";
+  if (read.revoked) return "revoked";
+  const expiry = read.expiresAt ?? Infinity;
+  if (now >= expiry) return "expired";
   if (expiry - now <= EXPIRING_SOON_DAYS * DAY_MS) return "expiring soon";
   return "active";
 }

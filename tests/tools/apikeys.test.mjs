@@ -1,0 +1,163 @@
+// The key tool's side of the key-record contract (tests/vectors/key-records.json, which the worker's tests
+// read too): names, key shape, the records it writes and how it reads them. KV is an in-memory stand-in.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { createKey, fingerprintOf, generateKey, listKeys, readRecord, revokeKey, sha256Hex, status, storageName } from "../../scripts/lib/apikeys.mjs";
+import { parseRfc3339 } from "../../scripts/lib/rfc3339.mjs";
+
+const VECTORS = JSON.parse(readFileSync(new URL("../vectors/key-records.json", import.meta.url), "utf8"));
+const NOW = parseRfc3339(VECTORS.now);
+const vector = (name) => {
+  const found = VECTORS.records.find((r) => r.name === name);
+  assert.ok(found, `no vector named "${name}"`);
+  return found.record;
+};
+
+/** Workers KV as the tool uses it: put (metadata kept as JSON), get, delete, and list in pages of two. */
+function memoryKv() {
+  const entries = new Map();
+  return {
+    entries,
+    async put(name, value, { metadata } = {}) {
+      entries.set(name, { value: String(value), metadata: metadata === undefined ? undefined : JSON.stringify(metadata) });
+    },
+    async get(name) {
+      return entries.get(name)?.value ?? null;
+    },
+    async delete(name) {
+      entries.delete(name);
+    },
+    async list({ prefix = "", cursor } = {}) {
+      const names = [...entries.keys()].filter((n) => n.startsWith(prefix)).sort();
+      const start = cursor === undefined ? 0 : Number(cursor);
+      const keys = names.slice(start, start + 2).map((name) => {
+        const { metadata } = entries.get(name);
+        return metadata === undefined ? { name } : { name, metadata: JSON.parse(metadata) };
+      });
+      const complete = start + 2 >= names.length;
+      return complete ? { keys, list_complete: true } : { keys, list_complete: false, cursor: String(start + 2) };
+    },
+  };
+}
+
+/** The one entry of a KV that holds one: { name, value, metadata } (metadata as its JSON text). */
+async function onlyEntry(kv) {
+  assert.equal(kv.entries.size, 1);
+  const [[name, { value, metadata }]] = kv.entries;
+  return { name, value, metadata };
+}
+
+test("the known key's hash, entry name and fingerprint", () => {
+  const { key, sha256, storage_name, fingerprint } = VECTORS.known_key;
+  assert.equal(sha256Hex(key), sha256);
+  assert.equal(storageName(sha256), storage_name);
+  assert.equal(fingerprintOf(sha256), fingerprint);
+});
+
+test("every generated key has the shape the worker looks for: the prefix and 43 base64url characters", () => {
+  const { prefix, length, alphabet } = VECTORS.key_shape;
+  const shaped = (token) => token.startsWith(prefix) && token.length === length && [...token.slice(prefix.length)].every((c) => alphabet.includes(c));
+  // The vector's own token lists agree with its shape.
+  for (const token of VECTORS.tokens.ours) assert.ok(shaped(token), token);
+  for (const token of VECTORS.tokens.not_ours) assert.ok(!shaped(token), token);
+  assert.equal(prefix.length + 43, length);
+  const seen = new Set();
+  for (let i = 0; i < 2000; i++) {
+    const key = generateKey();
+    assert.ok(shaped(key), key.length); // (not the key itself in a failure message)
+    const body = key.slice(prefix.length);
+    assert.equal(Buffer.from(body, "base64url").length, 32);
+    assert.equal(Buffer.from(body, "base64url").toString("base64url"), body);
+    for (const c of body.slice(0, -1)) seen.add(c);
+  }
+  // All 64 characters turn up in the first 42 places (a shortfall is odds of about 64·(63/64)^84000).
+  assert.equal(seen.size, 64);
+});
+
+test("createKey writes the vectors' records byte for byte, as the value and as the metadata", async () => {
+  const created = new Date("2026-08-03T00:00:00.000Z");
+  for (const [options, name] of [
+    [{ role: "super_admin", label: "ops", expiresAt: "2026-11-01T00:00:00.001Z" }, "as the tool writes a super-admin key"],
+    [{ role: "super_admin", label: "ops", expiresAt: "2026-11-01T01:00:00.001+01:00" }, "as the tool writes a super-admin key"],
+    [{ role: "super_admin", expiresAt: null }, "as the tool writes a key without expiry"],
+    [{ role: "super_admin", label: "ops" }, "expires exactly now"], // the default lifetime: 90 days after 2026-08-03
+    [{ role: "admin", label: "viewer", expiresAt: null }, "another role"],
+    [{ role: "ingest", label: "platform webhook", expiresAt: null }, "an ingest key"],
+  ]) {
+    const kv = memoryKv();
+    const result = await createKey(kv, { ...options, now: created });
+    const { name: entryName, value, metadata } = await onlyEntry(kv);
+    assert.equal(value, vector(name), name);
+    assert.equal(metadata, vector(name), name);
+    assert.equal(entryName, storageName(sha256Hex(result.key)));
+    assert.equal(result.fingerprint, fingerprintOf(sha256Hex(result.key)));
+    assert.ok(!value.includes(result.key.slice(4)) && !entryName.includes(result.key.slice(4)), "the raw key is not stored");
+  }
+});
+
+test("revoking writes the vector's revoked record, and keeps the entry", async () => {
+  const kv = memoryKv();
+  const { fingerprint } = await createKey(kv, { role: "super_admin", label: "ops", expiresAt: null, now: new Date("2026-08-03T00:00:00Z") });
+  const entry = await revokeKey(kv, fingerprint, new Date("2026-10-01T00:00:00Z"));
+  const { value, metadata } = await onlyEntry(kv);
+  assert.equal(value, vector("as the tool revokes a key"));
+  assert.equal(metadata, value);
+  assert.equal(status(entry.read, NOW), "revoked");
+  const [listed] = await listKeys(kv);
+  assert.equal(listed.fingerprint, fingerprint);
+  assert.equal(status(listed.read, NOW), "revoked");
+});
+
+test("every record vector reads as the vector says", async () => {
+  const counts = {};
+  for (const { name, record, status: expected, role } of VECTORS.records) {
+    counts[expected] = (counts[expected] ?? 0) + 1;
+    const read = readRecord(record);
+    const said = status(read, NOW);
+    if (expected === "malformed") {
+      assert.ok(read.malformed, `${name}: read as ${JSON.stringify(read)}`);
+      assert.equal(said, "unreadable", name);
+      continue;
+    }
+    assert.equal(read.malformed, undefined, `${name}: ${read.malformed}`);
+    assert.equal(read.role, role, name);
+    if (expected === "live") assert.ok(["active", "expiring soon"].includes(said), `${name}: ${said}`);
+    else assert.equal(said, expected, name);
+  }
+  assert.ok(counts.live >= 9 && counts.expired >= 3 && counts.revoked >= 2 && counts.malformed >= 19, JSON.stringify(counts));
+});
+
+test("listKeys reads every record vector the same way, from the metadata or (without it) from the value", async () => {
+  for (const withMetadata of [false, true]) {
+    const kv = memoryKv();
+    const expected = new Map();
+    for (const [i, { record, status: said }] of VECTORS.records.entries()) {
+      const hash = sha256Hex(`vector ${i}`);
+      const readable = said !== "malformed";
+      // KV metadata is JSON: an unreadable record can only be a value (an entry written by hand).
+      await kv.put(storageName(hash), record, withMetadata && readable ? { metadata: JSON.parse(record) } : {});
+      expected.set(fingerprintOf(hash), { live: ["active", "expiring soon"], malformed: ["unreadable"] }[said] ?? [said]);
+    }
+    const listed = await listKeys(kv);
+    assert.equal(listed.length, VECTORS.records.length);
+    for (const { fingerprint, read } of listed) assert.ok(expected.get(fingerprint).includes(status(read, NOW)), `${fingerprint}: ${status(read, NOW)}`);
+  }
+});
+
+test("status: a week before expiry is 'expiring soon', a moment more is 'active'", () => {
+  const read = readRecord(JSON.stringify({ role: "super_admin", expires_at: "2026-11-08T00:00:00Z" }));
+  assert.equal(status(read, NOW), "expiring soon");
+  assert.equal(status(read, NOW - 1), "active");
+  assert.equal(status(read, parseRfc3339("2026-11-08T00:00:00Z")), "expired");
+});
+
+test("an unreadable record is listed but not revoked", async () => {
+  const kv = memoryKv();
+  const hash = sha256Hex("hand-written");
+  await kv.put(storageName(hash), '{"role":"super_admin","expires_at":"2027-02-30T00:00:00Z"}');
+  const [entry] = await listKeys(kv);
+  assert.deepEqual(entry.read, { malformed: "expires_at is not an RFC 3339 instant" });
+  await assert.rejects(revokeKey(kv, fingerprintOf(hash)), /unreadable \(expires_at is not an RFC 3339 instant\); the worker refuses the key already/);
+  assert.equal(await kv.get(storageName(hash)), '{"role":"super_admin","expires_at":"2027-02-30T00:00:00Z"}');
+});
