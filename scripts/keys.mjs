@@ -6,12 +6,13 @@
 //   node scripts/keys.mjs revoke <fingerprint>
 //
 // Options: --remote (the deployed KV namespace), --persist-to DIR (local state, default .wrangler/state),
-// --json (machine-readable output), --replace (create: first delete keys with the same label).
+// --json (machine-readable output), --replace (create: then delete the other keys with the same label; every
+// option is checked first, so a mistake deletes nothing).
 // A key expires 90 days after its creation unless --expires-at or --no-expiry says otherwise; `list` marks
 // keys that have expired or expire within 7 days.
 import { parseArgs } from "node:util";
 import { withBindings } from "./lib/bindings.mjs";
-import { createKey, DEFAULT_LIFETIME_DAYS, deleteKeysLabelled, listKeys, revokeKey, status } from "./lib/apikeys.mjs";
+import { createKey, DEFAULT_LIFETIME_DAYS, listKeys, newRecord, revokeKey, status } from "./lib/apikeys.mjs";
 
 const USAGE = `usage:
   keys create --role <role> [--label <text>] [--expires-at <RFC 3339> | --no-expiry] [--replace]
@@ -53,22 +54,27 @@ if (opts.help || !command) {
 const target = { remote: opts.remote, persistTo: opts["persist-to"] };
 const where = opts.remote ? "remote KV" : "local KV";
 
+/** create's options, every one checked (by newRecord) before KV is opened: a mistake writes nothing. */
+function creation() {
+  if (!opts.role) throw new Error("create needs --role (e.g. --role super_admin)");
+  if (opts["no-expiry"] && opts["expires-at"] !== undefined) throw new Error("give --expires-at or --no-expiry, not both");
+  const expiresAt = opts["no-expiry"] ? null : opts["expires-at"]; // undefined: the default lifetime
+  const options = { role: opts.role, label: opts.label, expiresAt, replace: opts.replace };
+  newRecord(options);
+  return options;
+}
+
 try {
+  const options = command === "create" ? creation() : undefined;
   await withBindings(target, async (env) => {
     const kv = env.API_KEYS;
     switch (command) {
       case "create": {
-        if (!opts.role) throw new Error("create needs --role (e.g. --role super_admin)");
-        // --replace deletes the keys with this label: never all the unlabelled ones by accident.
-        if (opts.replace && !opts.label) throw new Error("--replace needs --label (it replaces the keys with that label)");
-        const replaced = opts.replace ? await deleteKeysLabelled(kv, opts.label) : 0;
-        if (opts["no-expiry"] && opts["expires-at"] !== undefined) throw new Error("give --expires-at or --no-expiry, not both");
-        const expiresAt = opts["no-expiry"] ? null : opts["expires-at"]; // undefined: the default lifetime
-        const created = await createKey(kv, { role: opts.role, label: opts.label, expiresAt });
+        const created = await createKey(kv, options);
         if (opts.json) {
           console.log(JSON.stringify({ key: created.key, fingerprint: created.fingerprint, ...created.record }));
         } else {
-          if (replaced) console.error(`Deleted ${replaced} earlier key(s) labelled "${opts.label}".`);
+          if (created.replaced) console.error(`Deleted ${created.replaced} earlier key(s) labelled "${opts.label}".`);
           const expiry = created.record.expires_at ? `expires ${created.record.expires_at}` : "never expires";
           console.error(`Created a ${created.record.role} key in ${where}, fingerprint ${created.fingerprint}; it ${expiry}.`);
           console.error("This is the only time the key is shown; store it now:");

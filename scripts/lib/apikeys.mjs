@@ -14,6 +14,9 @@ export const EXPIRING_SOON_DAYS = 7;
 const DAY_MS = 86_400_000;
 export const FINGERPRINT_LENGTH = 12;
 const NAME_PREFIX = "sha256:";
+/** Roles are lowercase letters and underscores, at most this many. */
+export const MAX_ROLE_LENGTH = 32;
+const ROLE = new RegExp(`^[a-z_]{1,${MAX_ROLE_LENGTH}}$`);
 
 export function sha256Hex(text) {
   return createHash("sha256").update(text, "utf8").digest("hex");
@@ -33,12 +36,36 @@ export function storageName(hashHex) {
   return NAME_PREFIX + hashHex;
 }
 
-function parseInstant(text, what) {
-  const millis = parseRfc3339(text);
+function checkRole(role) {
+  if (typeof role === "string" && ROLE.test(role)) return;
+  const likely = typeof role === "string" ? role.trim().toLowerCase().replace(/[-\s]+/g, "_") : "";
+  const hint = ROLE.test(likely) ? ` (did you mean ${likely}?)` : "";
+  throw new Error(`role must be 1 to ${MAX_ROLE_LENGTH} lowercase letters and underscores, e.g. super_admin${hint}`);
+}
+
+function expiry(expiresAt, now) {
+  if (expiresAt === null) return null;
+  if (expiresAt === undefined) return formatUtc(now.getTime() + DEFAULT_LIFETIME_DAYS * DAY_MS);
+  const millis = parseRfc3339(expiresAt);
   if (Number.isNaN(millis)) {
-    throw new Error(`${what} must be an RFC 3339 datetime with Z or an offset, such as 2027-01-01T00:00:00Z`);
+    throw new Error("--expires-at must be an RFC 3339 datetime with Z or an offset, such as 2027-01-01T00:00:00Z");
   }
-  return formatUtc(millis);
+  try {
+    return formatUtc(millis);
+  } catch {
+    throw new Error("--expires-at must fall in the years 0000 to 9999 in UTC");
+  }
+}
+
+/**
+ * The record `createKey(kv, options)` would write, checked; throws for any mistake in the options. Nothing
+ * is written: the key tool calls it before it opens KV.
+ */
+export function newRecord({ role, label = "", expiresAt, replace = false, now = new Date() }) {
+  checkRole(role);
+  // --replace deletes the keys with this label: never all the unlabelled ones by accident.
+  if (replace && label === "") throw new Error("--replace needs --label (it replaces the keys with that label)");
+  return { role, label, created_at: formatUtc(now.getTime()), expires_at: expiry(expiresAt, now), revoked: false };
 }
 
 async function put(kv, hashHex, record) {
@@ -46,28 +73,20 @@ async function put(kv, hashHex, record) {
 }
 
 /**
- * Creates a key; returns { key, fingerprint, record }. The raw key exists only in the return value.
+ * Creates a key; returns { key, fingerprint, record, replaced }. The raw key exists only in the return value.
  * `expiresAt`: an RFC 3339 datetime, `null` for a key that never expires, or left out for the default
- * lifetime ({@link DEFAULT_LIFETIME_DAYS} days).
+ * lifetime ({@link DEFAULT_LIFETIME_DAYS} days). `replace`: then deletes the other keys with this label
+ * (`replaced` counts them). Everything is checked before anything is written, and the new key is written
+ * before the old ones go.
  */
-export async function createKey(kv, { role, label = "", expiresAt, revoked = false, now = new Date() }) {
-  if (!role || !/^[a-z_]+$/.test(role)) throw new Error("role must be lowercase letters and underscores, e.g. super_admin");
+export async function createKey(kv, options = {}) {
+  const record = newRecord(options);
+  const doomed = options.replace ? (await listKeys(kv)).filter((e) => e.record?.label === record.label) : [];
   const key = generateKey();
   const hash = sha256Hex(key);
-  const record = {
-    role,
-    label,
-    created_at: formatUtc(now.getTime()),
-    expires_at:
-      expiresAt === null
-        ? null
-        : expiresAt === undefined
-          ? formatUtc(now.getTime() + DEFAULT_LIFETIME_DAYS * DAY_MS)
-          : parseInstant(expiresAt, "--expires-at"),
-    revoked,
-  };
   await put(kv, hash, record);
-  return { key, fingerprint: fingerprintOf(hash), record };
+  for (const entry of doomed) await kv.delete(storageName(entry.hash));
+  return { key, fingerprint: fingerprintOf(hash), record, replaced: doomed.length };
 }
 
 /**
@@ -134,13 +153,6 @@ export async function revokeKey(kv, fingerprint, now = new Date()) {
   const record = { ...entry.record, revoked: true, revoked_at: formatUtc(now.getTime()) };
   await put(kv, entry.hash, record);
   return { ...entry, record, read: readRecord(JSON.stringify(record)) };
-}
-
-/** Removes every key entry with this exact label; returns how many. */
-export async function deleteKeysLabelled(kv, label) {
-  const doomed = (await listKeys(kv)).filter((e) => e.record?.label === label);
-  for (const entry of doomed) await kv.delete(storageName(entry.hash));
-  return doomed.length;
 }
 
 /** What `list` says of a key, from {@link readRecord}'s answer: unreadable, revoked, expired, expiring soon

@@ -1,23 +1,34 @@
-// scripts/keys.mjs against real local KV, checked through the running worker.
+// scripts/keys.mjs against real local KV, checked through the running worker. The worker starts with the
+// first test that needs it; the others run the tool on a state directory of their own.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import { ROOT, withBindings } from "../../scripts/lib/bindings.mjs";
-import { ENDPOINT, request, runExit, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
+import { ENDPOINT, newStateDir, request, runExit, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
+import { parseRfc3339 } from "../../scripts/lib/rfc3339.mjs";
 
-let worker;
-let state;
+let started;
+/** The local worker (started once), whose state the tool writes to. */
+const worker = () => (started ??= startLocalWorker());
+after(async () => (await started?.catch(() => null))?.stop());
 
-before(async () => {
-  worker = await startLocalWorker();
-  ({ state } = worker);
-});
-after(() => worker?.stop());
-
-const keys = (...args) => runExit("node", [join(ROOT, "scripts", "keys.mjs"), ...args, "--persist-to", state]);
-const status = async (key) => (await request(worker.base, ENDPOINT, { key })).status;
+const tool = (state, ...args) => runExit("node", [join(ROOT, "scripts", "keys.mjs"), ...args, "--persist-to", state]);
+const keys = async (...args) => tool((await worker()).state, ...args);
+const status = async (key) => (await request((await worker()).base, ENDPOINT, { key })).status;
 const list = async () => JSON.parse((await keys("list", "--json")).stdout);
+const fingerprintOf = (key) => createHash("sha256").update(key).digest("hex").slice(0, 12);
+
+/** The tool on a fresh state directory of its own, without the worker: `fn(keys)`, then the directory goes. */
+async function ownState(fn) {
+  const state = await newStateDir();
+  try {
+    return await fn((...args) => tool(state, ...args));
+  } finally {
+    await rm(state, { recursive: true, force: true });
+  }
+}
 
 test("create prints a new key once; KV holds only its hash", async () => {
   const { code, stdout, stderr } = await keys("create", "--role", "super_admin", "--label", "ops laptop");
@@ -28,7 +39,7 @@ test("create prints a new key once; KV holds only its hash", async () => {
   assert.match(stderr, new RegExp(`fingerprint ${hash.slice(0, 12)}`));
   assert.equal(await status(key), 200);
 
-  const stored = await withBindings({ persistTo: state }, async (env) => {
+  const stored = await withBindings({ persistTo: (await worker()).state }, async (env) => {
     const { keys: names } = await env.API_KEYS.list();
     return Promise.all(names.map(async ({ name }) => ({ name, value: await env.API_KEYS.get(name) })));
   });
@@ -38,9 +49,9 @@ test("create prints a new key once; KV holds only its hash", async () => {
   assert.equal(record.role, "super_admin");
   assert.equal(record.label, "ops laptop");
   assert.equal(record.revoked, false);
-  assert.ok(Date.parse(record.created_at) <= Date.now());
+  assert.ok(parseRfc3339(record.created_at) <= Date.now());
   // Keys expire by default, 90 days after their creation.
-  assert.equal(Date.parse(record.expires_at) - Date.parse(record.created_at), 90 * 86_400_000);
+  assert.equal(parseRfc3339(record.expires_at) - parseRfc3339(record.created_at), 90 * 86_400_000);
   assert.match(stderr, new RegExp(`it expires ${record.expires_at}`));
   assert.ok(!JSON.stringify(stored).includes(key), "the raw key is not stored");
   const { stdout: table } = await keys("list");
@@ -113,3 +124,28 @@ test("mistakes are reported, not guessed", async () => {
     assert.match(stderr, /^keys: /);
   }
 });
+
+test("create --replace checks everything before it deletes anything", () =>
+  ownState(async (keys) => {
+    const first = await keys("create", "--role", "super_admin", "--label", "deploy bot");
+    assert.equal(first.code, 0, first.stderr);
+    const fingerprint = fingerprintOf(first.stdout.trim());
+    for (const [args, reason] of [
+      [["--role", "super-admin"], /^keys: role must be 1 to 32 lowercase letters and underscores, e\.g\. super_admin \(did you mean super_admin\?\)$/m],
+      [["--role", "super_admin", "--expires-at", "2027-02-30T00:00:00Z"], /^keys: --expires-at must be an RFC 3339 datetime/m],
+      [["--role", "super_admin", "--expires-at", "2099-01-01T00:00:00Z", "--no-expiry"], /^keys: give --expires-at or --no-expiry, not both$/m],
+    ]) {
+      const replaced = await keys("create", "--replace", "--label", "deploy bot", ...args);
+      assert.equal(replaced.code, 2, `${args.join(" ")}: ${replaced.stderr}`);
+      const listed = JSON.parse((await keys("list", "--json")).stdout);
+      assert.deepEqual(listed.map((k) => [k.fingerprint, k.label, k.status]), [[fingerprint, "deploy bot", "active"]], args.join(" "));
+      assert.match(replaced.stderr, reason);
+      assert.equal(replaced.stdout, "", "no key printed");
+    }
+    // Spelt right, it replaces the key.
+    const second = await keys("create", "--replace", "--label", "deploy bot", "--role", "super_admin");
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /^Deleted 1 earlier key\(s\) labelled "deploy bot"\.$/m);
+    const listed = JSON.parse((await keys("list", "--json")).stdout);
+    assert.deepEqual(listed.map((k) => [k.fingerprint, k.label]), [[fingerprintOf(second.stdout.trim()), "deploy bot"]]);
+  }));

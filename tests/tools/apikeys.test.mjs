@@ -161,3 +161,25 @@ test("an unreadable record is listed but not revoked", async () => {
   await assert.rejects(revokeKey(kv, fingerprintOf(hash)), /unreadable \(expires_at is not an RFC 3339 instant\); the worker refuses the key already/);
   assert.equal(await kv.get(storageName(hash)), '{"role":"super_admin","expires_at":"2027-02-30T00:00:00Z"}');
 });
+
+test("createKey with replace: a mistake, or a write that fails, deletes nothing", async () => {
+  const kv = memoryKv();
+  const old = await createKey(kv, { role: "super_admin", label: "ci" });
+  const other = await createKey(kv, { role: "super_admin", label: "other" });
+  for (const [options, reason] of [
+    [{ role: "super-admin", label: "ci" }, /^Error: role must be 1 to 32 lowercase letters and underscores, e\.g\. super_admin \(did you mean super_admin\?\)$/],
+    [{ role: "a".repeat(33), label: "ci" }, /^Error: role must be 1 to 32/],
+    [{ role: "super_admin", label: "ci", expiresAt: "2027-02-30T00:00:00Z" }, /^Error: --expires-at must be an RFC 3339 datetime/],
+    [{ role: "super_admin", label: "ci", expiresAt: "9999-12-31T23:59:59-01:00" }, /^Error: --expires-at must fall in the years 0000 to 9999 in UTC$/],
+    [{ role: "super_admin", label: "" }, /^Error: --replace needs --label/],
+  ]) {
+    await assert.rejects(createKey(kv, { ...options, replace: true }), reason, JSON.stringify(options));
+  }
+  const failing = { ...kv, put: async () => Promise.reject(new Error("KV PUT failed: 500")) };
+  await assert.rejects(createKey(failing, { role: "super_admin", label: "ci", replace: true }), /KV PUT failed: 500/);
+  const fingerprints = async () => (await listKeys(kv)).map((e) => e.fingerprint).sort();
+  assert.deepEqual(await fingerprints(), [old.fingerprint, other.fingerprint].sort());
+  const fresh = await createKey(kv, { role: "super_admin", label: "ci", replace: true });
+  assert.equal(fresh.replaced, 1);
+  assert.deepEqual(await fingerprints(), [other.fingerprint, fresh.fingerprint].sort());
+});
