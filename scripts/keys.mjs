@@ -9,14 +9,16 @@
 // --json (machine-readable output), --replace (create: then delete the other keys with the same label; every
 // option is checked first, so a mistake deletes nothing).
 // A key expires 90 days after its creation unless --expires-at or --no-expiry says otherwise; `list` marks
-// keys that have expired or expire within 7 days.
+// keys that have expired or expire within 7 days. A label is at most 200 characters, none a control
+// character: the record is also kept as the entry's metadata, which Workers KV caps at 1,024 bytes.
 import { parseArgs } from "node:util";
 import { withBindings } from "./lib/bindings.mjs";
-import { createKey, DEFAULT_LIFETIME_DAYS, listKeys, newRecord, revokeKey, status } from "./lib/apikeys.mjs";
+import { createKey, DEFAULT_LIFETIME_DAYS, listKeys, MAX_LABEL_LENGTH, newRecord, revokeKey, status } from "./lib/apikeys.mjs";
 
 const USAGE = `usage:
   keys create --role <role> [--label <text>] [--expires-at <RFC 3339> | --no-expiry] [--replace]
-      (a key expires ${DEFAULT_LIFETIME_DAYS} days after creation unless --expires-at or --no-expiry says otherwise)
+      (a key expires ${DEFAULT_LIFETIME_DAYS} days after creation unless --expires-at or --no-expiry says otherwise;
+      a label is at most ${MAX_LABEL_LENGTH} characters, with no control characters)
   keys list
   keys revoke <fingerprint>
 options: --remote | --persist-to <dir>, --json`;

@@ -14,9 +14,19 @@ export const EXPIRING_SOON_DAYS = 7;
 const DAY_MS = 86_400_000;
 export const FINGERPRINT_LENGTH = 12;
 const NAME_PREFIX = "sha256:";
+/** Workers KV keeps at most this many bytes of metadata (its JSON) with an entry. */
+export const METADATA_LIMIT_BYTES = 1024;
 /** Roles are lowercase letters and underscores, at most this many. */
 export const MAX_ROLE_LENGTH = 32;
+/**
+ * Labels are at most this many characters (Unicode code points), none of them a control character. The
+ * largest record the tool writes is then a revoked one with a 32-letter role, three 24-character instants
+ * and a label of 200 four-byte characters (no allowed character takes more in JSON: `"` and `\` take two):
+ * 189 + 4 × 200 = 989 bytes, 35 under METADATA_LIMIT_BYTES (tests/tools/apikeys.test.mjs works it out).
+ */
+export const MAX_LABEL_LENGTH = 200;
 const ROLE = new RegExp(`^[a-z_]{1,${MAX_ROLE_LENGTH}}$`);
+const CONTROL = /\p{Cc}/u;
 
 export function sha256Hex(text) {
   return createHash("sha256").update(text, "utf8").digest("hex");
@@ -43,6 +53,17 @@ function checkRole(role) {
   throw new Error(`role must be 1 to ${MAX_ROLE_LENGTH} lowercase letters and underscores, e.g. super_admin${hint}`);
 }
 
+function checkLabel(label) {
+  const rule = `--label must be at most ${MAX_LABEL_LENGTH} characters, with no control characters`;
+  if (typeof label !== "string") throw new Error(`${rule} (it is not text)`);
+  const characters = [...label];
+  if (characters.length > MAX_LABEL_LENGTH) throw new Error(`${rule}; it has ${characters.length} characters`);
+  const control = characters.find((c) => CONTROL.test(c));
+  if (control) throw new Error(`${rule}; it has U+${control.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
+  // A lone surrogate (possible from code, not from a command line) would be written as \udXXX, which the worker refuses.
+  if (!label.isWellFormed()) throw new Error(`${rule}, and must be Unicode text (it has a lone surrogate)`);
+}
+
 function expiry(expiresAt, now) {
   if (expiresAt === null) return null;
   if (expiresAt === undefined) return formatUtc(now.getTime() + DEFAULT_LIFETIME_DAYS * DAY_MS);
@@ -63,13 +84,19 @@ function expiry(expiresAt, now) {
  */
 export function newRecord({ role, label = "", expiresAt, replace = false, now = new Date() }) {
   checkRole(role);
+  checkLabel(label);
   // --replace deletes the keys with this label: never all the unlabelled ones by accident.
   if (replace && label === "") throw new Error("--replace needs --label (it replaces the keys with that label)");
   return { role, label, created_at: formatUtc(now.getTime()), expires_at: expiry(expiresAt, now), revoked: false };
 }
 
 async function put(kv, hashHex, record) {
-  await kv.put(storageName(hashHex), JSON.stringify(record), { metadata: record });
+  const json = JSON.stringify(record);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > METADATA_LIMIT_BYTES) {
+    throw new Error(`the key record would take ${bytes} bytes, over the ${METADATA_LIMIT_BYTES} bytes Workers KV keeps as metadata`);
+  }
+  await kv.put(storageName(hashHex), json, { metadata: record });
 }
 
 /**

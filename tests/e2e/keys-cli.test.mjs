@@ -20,11 +20,11 @@ const status = async (key) => (await request((await worker()).base, ENDPOINT, { 
 const list = async () => JSON.parse((await keys("list", "--json")).stdout);
 const fingerprintOf = (key) => createHash("sha256").update(key).digest("hex").slice(0, 12);
 
-/** The tool on a fresh state directory of its own, without the worker: `fn(keys)`, then the directory goes. */
+/** The tool on a fresh state directory of its own, without the worker: `fn(keys, state)`, then the directory goes. */
 async function ownState(fn) {
   const state = await newStateDir();
   try {
-    return await fn((...args) => tool(state, ...args));
+    return await fn((...args) => tool(state, ...args), state);
   } finally {
     await rm(state, { recursive: true, force: true });
   }
@@ -149,3 +149,44 @@ test("create --replace checks everything before it deletes anything", () =>
     const listed = JSON.parse((await keys("list", "--json")).stdout);
     assert.deepEqual(listed.map((k) => [k.fingerprint, k.label]), [[fingerprintOf(second.stdout.trim()), "deploy bot"]]);
   }));
+
+// The longest label in the widest characters (4 bytes each in UTF-8) with the longest role: the largest record
+// the tool writes, 989 bytes once revoked (tests/tools/apikeys.test.mjs), under KV's 1,024 bytes of metadata.
+const LONGEST_LABEL = "😀".repeat(200);
+const LONGEST_ROLE = "z".repeat(32);
+
+test("a label at the bound can be created, revoked and listed in local KV; one character more writes nothing", () =>
+  ownState(async (keys, state) => {
+    const created = await keys("create", "--role", LONGEST_ROLE, "--label", LONGEST_LABEL, "--expires-at", "2099-01-01T00:00:00Z");
+    assert.equal(created.code, 0, created.stderr);
+    const fingerprint = fingerprintOf(created.stdout.trim());
+    const revoked = await keys("revoke", fingerprint);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const metadata = await withBindings({ persistTo: state }, async (env) => (await env.API_KEYS.list()).keys.map((k) => k.metadata));
+    assert.deepEqual(metadata.map((m) => Buffer.byteLength(JSON.stringify(m))), [989]);
+    const listed = JSON.parse((await keys("list", "--json")).stdout);
+    assert.deepEqual(
+      listed.map((k) => [k.fingerprint, k.role, k.label, k.expires_at, k.status]),
+      [[fingerprint, LONGEST_ROLE, LONGEST_LABEL, "2099-01-01T00:00:00.000Z", "revoked"]],
+    );
+    const { stdout: table } = await keys("list");
+    assert.match(table, new RegExp(`^${fingerprint}\\s+${LONGEST_ROLE}\\s+${LONGEST_LABEL}\\s.*\\srevoked$`, "mu"));
+
+    for (const label of ["😀".repeat(201), "x".repeat(201), "bell\u0007"]) {
+      const refused = await keys("create", "--role", "super_admin", "--label", label);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /^keys: --label must be at most 200 characters, with no control characters; it has (201 characters|U\+0007)$/m);
+      assert.equal(refused.stdout, "", "no key printed");
+    }
+    assert.deepEqual(JSON.parse((await keys("list", "--json")).stdout).map((k) => k.fingerprint), [fingerprint]);
+    const { stdout: usage } = await keys("--help");
+    assert.match(usage, /a label is at most 200 characters, with no control characters/);
+  }));
+
+test("the worker takes a key with the longest label, and refuses it once revoked", async () => {
+  const live = await keys("create", "--role", "super_admin", "--label", LONGEST_LABEL, "--no-expiry");
+  const gone = await keys("create", "--role", "super_admin", "--label", LONGEST_LABEL, "--no-expiry");
+  assert.equal((await keys("revoke", fingerprintOf(gone.stdout.trim()))).code, 0);
+  assert.equal(await status(live.stdout.trim()), 200);
+  assert.equal(await status(gone.stdout.trim()), 401); // never asked before its revocation: nothing remembered
+});

@@ -3,7 +3,20 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { createKey, fingerprintOf, generateKey, listKeys, readRecord, revokeKey, sha256Hex, status, storageName } from "../../scripts/lib/apikeys.mjs";
+import {
+  createKey,
+  fingerprintOf,
+  generateKey,
+  listKeys,
+  MAX_LABEL_LENGTH,
+  MAX_ROLE_LENGTH,
+  newRecord,
+  readRecord,
+  revokeKey,
+  sha256Hex,
+  status,
+  storageName,
+} from "../../scripts/lib/apikeys.mjs";
 import { parseRfc3339 } from "../../scripts/lib/rfc3339.mjs";
 
 const VECTORS = JSON.parse(readFileSync(new URL("../vectors/key-records.json", import.meta.url), "utf8"));
@@ -14,13 +27,17 @@ const vector = (name) => {
   return found.record;
 };
 
-/** Workers KV as the tool uses it: put (metadata kept as JSON), get, delete, and list in pages of two. */
+/** Workers KV as the tool uses it: put (metadata kept as JSON, at most 1,024 bytes of it, refused as local
+ * KV refuses it), get, delete, and list in pages of two. */
 function memoryKv() {
   const entries = new Map();
   return {
     entries,
     async put(name, value, { metadata } = {}) {
-      entries.set(name, { value: String(value), metadata: metadata === undefined ? undefined : JSON.stringify(metadata) });
+      const json = metadata === undefined ? undefined : JSON.stringify(metadata);
+      const bytes = json === undefined ? 0 : Buffer.byteLength(json);
+      if (bytes > 1024) throw new Error(`KV PUT failed: 413 Metadata length of ${bytes} exceeds limit of 1024.`);
+      entries.set(name, { value: String(value), metadata: json });
     },
     async get(name) {
       return entries.get(name)?.value ?? null;
@@ -182,4 +199,91 @@ test("createKey with replace: a mistake, or a write that fails, deletes nothing"
   const fresh = await createKey(kv, { role: "super_admin", label: "ci", replace: true });
   assert.equal(fresh.replaced, 1);
   assert.deepEqual(await fingerprints(), [other.fingerprint, fresh.fingerprint].sort());
+});
+
+/** Bytes a label's character takes in the record's JSON (JSON.stringify, as the tool and KV write it). */
+const width = (character) => Buffer.byteLength(JSON.stringify(character)) - 2;
+const labelRefused = (label) => {
+  try {
+    newRecord({ role: "super_admin", label });
+    return false;
+  } catch (error) {
+    return /^--label must be at most 200 characters, with no control characters/.test(error.message);
+  }
+};
+
+test("no character a label may hold takes more than 4 bytes in the record's JSON", () => {
+  // Every code point, and every lone surrogate: the ones JSON.stringify writes as \uXXXX (6 bytes) are refused.
+  let widest = 0;
+  for (let cp = 0; cp <= 0x10ffff; cp++) {
+    const character = String.fromCodePoint(cp);
+    if (width(character) > 4) assert.ok(labelRefused(`a${character}b`), `U+${cp.toString(16)} takes ${width(character)} bytes`);
+    else widest = Math.max(widest, width(character));
+  }
+  assert.equal(widest, 4);
+  assert.equal(width("😀"), 4);
+  assert.equal(width('"'), 2);
+  assert.equal(width("\\"), 2);
+  for (const c of ["\u0000", "\u001f", "\u007f", "\u0085", "\u009f"]) assert.ok(labelRefused(`a${c}b`), JSON.stringify(c)); // all of Unicode's Cc
+});
+
+test("the largest record the tool can write, revoked, is 989 bytes: 35 under KV's 1,024-byte metadata limit", async () => {
+  assert.equal(MAX_LABEL_LENGTH, 200);
+  assert.equal(MAX_ROLE_LENGTH, 32);
+  const kv = memoryKv();
+  // Every field at its longest: a 32-letter role, 200 four-byte characters, three 24-character instants.
+  const { fingerprint } = await createKey(kv, {
+    role: "z".repeat(32),
+    label: "😀".repeat(200),
+    expiresAt: "9999-12-31T23:59:59.999Z",
+    now: new Date("9999-12-31T23:59:59.999Z"),
+  });
+  await revokeKey(kv, fingerprint, new Date("9999-12-31T23:59:59.999Z"));
+  const { value, metadata } = await onlyEntry(kv);
+  assert.equal(metadata, value);
+  // By hand: {"role":" 9 + 32, ","label":" 11 + the label, ","created_at":" 16 + 24, ","expires_at":" 16 + 24,
+  // ","revoked":true 16, ,"revoked_at":" 15 + 24, "} 2: 189 bytes, and 4 × 200 for the label.
+  assert.equal(Buffer.byteLength(value), 189 + 4 * 200);
+  assert.equal(1024 - Buffer.byteLength(value), 35);
+  assert.equal(status(readRecord(value), NOW), "revoked");
+  // The vector the worker reads too: the same fields, at the vectors' dates.
+  const dated = memoryKv();
+  const at = (text) => new Date(text);
+  const again = await createKey(dated, { role: "z".repeat(32), label: "😀".repeat(200), expiresAt: "2026-11-01T00:00:00.001Z", now: at("2026-08-03T00:00:00Z") });
+  await revokeKey(dated, again.fingerprint, at("2026-10-01T00:00:00Z"));
+  assert.equal((await onlyEntry(dated)).value, vector("the largest record the tool writes: revoked, a 32-letter role, 200 four-byte characters"));
+  // The same with quotes and backslashes, JSON's only escapes in an allowed label: smaller.
+  const escaped = await createKey(memoryKv(), { role: "z".repeat(32), label: '"\\'.repeat(100), expiresAt: null });
+  // {"role":" 9 + 32, ","label":" 11 + 400, ","created_at":" 16 + 24, ","expires_at": 15 + 4, ,"revoked": 11 + 5, } 1
+  assert.equal(Buffer.byteLength(JSON.stringify(escaped.record)), 128 + 400);
+});
+
+test("a label one character past the bound, or with a control character, is refused before anything is written", async () => {
+  const kv = memoryKv();
+  const other = await createKey(kv, { role: "super_admin", label: "keep" });
+  for (const [label, reason] of [
+    ["😀".repeat(201), /^Error: --label must be at most 200 characters, with no control characters; it has 201 characters$/],
+    ["x".repeat(201), /; it has 201 characters$/],
+    ["tab\there", /; it has U\+0009$/],
+    ["line\nbreak", /; it has U\+000A$/],
+    ["a\u0085b", /; it has U\+0085$/],
+    ["lone \ud83d", /must be Unicode text \(it has a lone surrogate\)$/],
+  ]) {
+    await assert.rejects(createKey(kv, { role: "super_admin", label }), reason, JSON.stringify(label));
+    await assert.rejects(createKey(kv, { role: "super_admin", label, replace: true }), reason, JSON.stringify(label));
+  }
+  assert.deepEqual((await listKeys(kv)).map((e) => e.fingerprint), [other.fingerprint]);
+  // At the bound, in any characters: accepted.
+  for (const label of ["😀".repeat(200), "x".repeat(200), "é".repeat(200), '"'.repeat(200)]) assert.equal(newRecord({ role: "super_admin", label }).label, label);
+});
+
+test("a record too big for KV's metadata is refused by the tool, and left as it was", async () => {
+  const kv = memoryKv();
+  const hash = sha256Hex("hand-written, with a note");
+  const record = { role: "super_admin", note: "n".repeat(968) }; // {"role":"super_admin","note":""} is 32 bytes
+  await kv.put(storageName(hash), JSON.stringify(record), { metadata: record });
+  assert.equal(Buffer.byteLength(JSON.stringify(record)), 1000);
+  // Revoking adds ,"revoked":true (15 bytes) and ,"revoked_at":"…" (15 + 24 + 1).
+  await assert.rejects(revokeKey(kv, fingerprintOf(hash)), /^Error: the key record would take 1055 bytes, over the 1024 bytes Workers KV keeps as metadata$/);
+  assert.equal(await kv.get(storageName(hash)), JSON.stringify(record));
 });
