@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { after, test } from "node:test";
 import { ROOT, withBindings } from "../../scripts/lib/bindings.mjs";
 import { ENDPOINT, newStateDir, request, runExit, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
@@ -190,3 +191,21 @@ test("the worker takes a key with the longest label, and refuses it once revoked
   assert.equal(await status(live.stdout.trim()), 200);
   assert.equal(await status(gone.stdout.trim()), 401); // never asked before its revocation: nothing remembered
 });
+
+test("list shows every record the worker refuses (the malformed vectors, written by hand) as unreadable", () =>
+  ownState(async (keys, state) => {
+    const vectors = JSON.parse(readFileSync(new URL("../vectors/key-records.json", import.meta.url), "utf8"));
+    const malformed = vectors.records.filter((r) => r.status === "malformed");
+    const names = malformed.map((_, i) => createHash("sha256").update(`hand-written ${i}`).digest("hex"));
+    await withBindings({ persistTo: state }, async (env) => {
+      for (const [i, { record }] of malformed.entries()) await env.API_KEYS.put(`sha256:${names[i]}`, record); // no metadata
+    });
+    const listed = JSON.parse((await keys("list", "--json")).stdout);
+    assert.deepEqual(listed.map((k) => k.fingerprint).sort(), names.map((n) => n.slice(0, 12)).sort());
+    for (const entry of listed) assert.equal(entry.status, "unreadable", JSON.stringify(entry));
+    const { stdout: table, stderr } = await keys("list");
+    for (const name of names) {
+      assert.match(table, new RegExp(`^${name.slice(0, 12)}\\s+unreadable$`, "m"));
+      assert.match(stderr, new RegExp(`^Key ${name.slice(0, 12)} has an unreadable record \\(.+\\): the worker refuses it\\.$`, "m"));
+    }
+  }));
