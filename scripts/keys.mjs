@@ -6,16 +6,19 @@
 //   node scripts/keys.mjs revoke <fingerprint>
 //
 // Options: --remote (the deployed KV namespace), --persist-to DIR (local state, default .wrangler/state),
-// --json (machine-readable output), --replace (create: first delete keys with the same label).
+// --json (machine-readable output), --replace (create: then delete the other keys with the same label; every
+// option is checked first, so a mistake deletes nothing).
 // A key expires 90 days after its creation unless --expires-at or --no-expiry says otherwise; `list` marks
-// keys that have expired or expire within 7 days.
+// keys that have expired or expire within 7 days. A label is at most 200 characters, none a control
+// character: the record is also kept as the entry's metadata, which Workers KV caps at 1,024 bytes.
 import { parseArgs } from "node:util";
 import { withBindings } from "./lib/bindings.mjs";
-import { createKey, DEFAULT_LIFETIME_DAYS, deleteKeysLabelled, listKeys, revokeKey, status } from "./lib/apikeys.mjs";
+import { createKey, DEFAULT_LIFETIME_DAYS, listKeys, MAX_LABEL_LENGTH, newRecord, revokeKey, status } from "./lib/apikeys.mjs";
 
 const USAGE = `usage:
   keys create --role <role> [--label <text>] [--expires-at <RFC 3339> | --no-expiry] [--replace]
-      (a key expires ${DEFAULT_LIFETIME_DAYS} days after creation unless --expires-at or --no-expiry says otherwise)
+      (a key expires ${DEFAULT_LIFETIME_DAYS} days after creation unless --expires-at or --no-expiry says otherwise;
+      a label is at most ${MAX_LABEL_LENGTH} characters, with no control characters)
   keys list
   keys revoke <fingerprint>
 options: --remote | --persist-to <dir>, --json`;
@@ -53,22 +56,27 @@ if (opts.help || !command) {
 const target = { remote: opts.remote, persistTo: opts["persist-to"] };
 const where = opts.remote ? "remote KV" : "local KV";
 
+/** create's options, every one checked (by newRecord) before KV is opened: a mistake writes nothing. */
+function creation() {
+  if (!opts.role) throw new Error("create needs --role (e.g. --role super_admin)");
+  if (opts["no-expiry"] && opts["expires-at"] !== undefined) throw new Error("give --expires-at or --no-expiry, not both");
+  const expiresAt = opts["no-expiry"] ? null : opts["expires-at"]; // undefined: the default lifetime
+  const options = { role: opts.role, label: opts.label, expiresAt, replace: opts.replace };
+  newRecord(options);
+  return options;
+}
+
 try {
+  const options = command === "create" ? creation() : undefined;
   await withBindings(target, async (env) => {
     const kv = env.API_KEYS;
     switch (command) {
       case "create": {
-        if (!opts.role) throw new Error("create needs --role (e.g. --role super_admin)");
-        // --replace deletes the keys with this label: never all the unlabelled ones by accident.
-        if (opts.replace && !opts.label) throw new Error("--replace needs --label (it replaces the keys with that label)");
-        const replaced = opts.replace ? await deleteKeysLabelled(kv, opts.label) : 0;
-        if (opts["no-expiry"] && opts["expires-at"] !== undefined) throw new Error("give --expires-at or --no-expiry, not both");
-        const expiresAt = opts["no-expiry"] ? null : opts["expires-at"]; // undefined: the default lifetime
-        const created = await createKey(kv, { role: opts.role, label: opts.label, expiresAt });
+        const created = await createKey(kv, options);
         if (opts.json) {
           console.log(JSON.stringify({ key: created.key, fingerprint: created.fingerprint, ...created.record }));
         } else {
-          if (replaced) console.error(`Deleted ${replaced} earlier key(s) labelled "${opts.label}".`);
+          if (created.replaced) console.error(`Deleted ${created.replaced} earlier key(s) labelled "${opts.label}".`);
           const expiry = created.record.expires_at ? `expires ${created.record.expires_at}` : "never expires";
           console.error(`Created a ${created.record.role} key in ${where}, fingerprint ${created.fingerprint}; it ${expiry}.`);
           console.error("This is the only time the key is shown; store it now:");
@@ -79,21 +87,27 @@ try {
       case "list": {
         const entries = await listKeys(kv);
         if (opts.json) {
-          console.log(JSON.stringify(entries.map(({ fingerprint, record }) => ({ fingerprint, ...record, status: status(record) }))));
+          const listed = entries.map(({ fingerprint, read }) =>
+            read.malformed ? { fingerprint, status: status(read), reason: read.malformed } : { fingerprint, ...read.record, status: status(read) },
+          );
+          console.log(JSON.stringify(listed));
           break;
         }
-        const rows = entries.map(({ fingerprint, record }) => [
+        const rows = entries.map(({ fingerprint, read, record }) => [
           fingerprint,
-          record.role ?? "",
-          record.label ?? "",
-          record.created_at ?? "",
-          record.expires_at ?? "never",
-          status(record),
+          record?.role ?? "",
+          record?.label ?? "",
+          record?.created_at ?? "",
+          read.malformed ? "" : (record.expires_at ?? "never"),
+          status(read),
         ]);
         const header = ["FINGERPRINT", "ROLE", "LABEL", "CREATED", "EXPIRES", "STATUS"];
         const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
         for (const row of [header, ...rows]) console.log(row.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd());
         if (!rows.length) console.error(`(no keys in ${where})`);
+        for (const { fingerprint, read } of entries) {
+          if (read.malformed) console.error(`Key ${fingerprint} has an unreadable record (${read.malformed}): the worker refuses it.`);
+        }
         break;
       }
       case "revoke": {

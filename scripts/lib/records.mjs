@@ -6,13 +6,13 @@
 //   user_email        optional  creates or updates that user (needed when the user is not in D1 yet)
 //   platform          required  "web" (any case, spaces around ignored) or a telephony platform
 //   platform_number   optional  empty/blank/null means missing
-//   started_at        required  Unix epoch milliseconds, or an RFC 3339 datetime with Z or an offset
+//   started_at        required  Unix epoch milliseconds, or an RFC 3339 instant (Z or an offset; see rfc3339.mjs)
 //   duration_seconds  optional  a number >= 0 (default 0)
 // Blank lines are skipped.
+import { parseRfc3339 } from "./rfc3339.mjs";
 
 export const FIELDS = ["id", "user_id", "user_email", "platform", "platform_number", "started_at", "duration_seconds"];
 const REQUIRED = ["id", "user_id", "platform", "started_at"];
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 const MAX_TEXT = 1024;
 
 export class RecordError extends Error {
@@ -113,12 +113,6 @@ export function userEmail(text) {
     !FORBIDDEN.test(local) &&
     !FORBIDDEN.test(domain);
   return valid ? email : null;
-}
-
-/** Epoch milliseconds of an RFC 3339 datetime with `Z` or a numeric offset (never the machine's local
- * time), or NaN for anything else. */
-export function parseRfc3339(text) {
-  return RFC3339.test(text) ? Date.parse(text.replace(" ", "T")) : NaN;
 }
 
 function startedAt(raw) {

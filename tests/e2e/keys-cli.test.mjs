@@ -1,23 +1,35 @@
-// scripts/keys.mjs against real local KV, checked through the running worker.
+// scripts/keys.mjs against real local KV, checked through the running worker. The worker starts with the
+// first test that needs it; the others run the tool on a state directory of their own.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { readFileSync } from "node:fs";
+import { after, test } from "node:test";
 import { ROOT, withBindings } from "../../scripts/lib/bindings.mjs";
-import { ENDPOINT, request, runExit, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
+import { ENDPOINT, newStateDir, request, runExit, startLocalWorker } from "../../scripts/lib/local-worker.mjs";
+import { parseRfc3339 } from "../../scripts/lib/rfc3339.mjs";
 
-let worker;
-let state;
+let started;
+/** The local worker (started once), whose state the tool writes to. */
+const worker = () => (started ??= startLocalWorker());
+after(async () => (await started?.catch(() => null))?.stop());
 
-before(async () => {
-  worker = await startLocalWorker();
-  ({ state } = worker);
-});
-after(() => worker?.stop());
-
-const keys = (...args) => runExit("node", [join(ROOT, "scripts", "keys.mjs"), ...args, "--persist-to", state]);
-const status = async (key) => (await request(worker.base, ENDPOINT, { key })).status;
+const tool = (state, ...args) => runExit("node", [join(ROOT, "scripts", "keys.mjs"), ...args, "--persist-to", state]);
+const keys = async (...args) => tool((await worker()).state, ...args);
+const status = async (key) => (await request((await worker()).base, ENDPOINT, { key })).status;
 const list = async () => JSON.parse((await keys("list", "--json")).stdout);
+const fingerprintOf = (key) => createHash("sha256").update(key).digest("hex").slice(0, 12);
+
+/** The tool on a fresh state directory of its own, without the worker: `fn(keys, state)`, then the directory goes. */
+async function ownState(fn) {
+  const state = await newStateDir();
+  try {
+    return await fn((...args) => tool(state, ...args), state);
+  } finally {
+    await rm(state, { recursive: true, force: true });
+  }
+}
 
 test("create prints a new key once; KV holds only its hash", async () => {
   const { code, stdout, stderr } = await keys("create", "--role", "super_admin", "--label", "ops laptop");
@@ -28,7 +40,7 @@ test("create prints a new key once; KV holds only its hash", async () => {
   assert.match(stderr, new RegExp(`fingerprint ${hash.slice(0, 12)}`));
   assert.equal(await status(key), 200);
 
-  const stored = await withBindings({ persistTo: state }, async (env) => {
+  const stored = await withBindings({ persistTo: (await worker()).state }, async (env) => {
     const { keys: names } = await env.API_KEYS.list();
     return Promise.all(names.map(async ({ name }) => ({ name, value: await env.API_KEYS.get(name) })));
   });
@@ -38,9 +50,9 @@ test("create prints a new key once; KV holds only its hash", async () => {
   assert.equal(record.role, "super_admin");
   assert.equal(record.label, "ops laptop");
   assert.equal(record.revoked, false);
-  assert.ok(Date.parse(record.created_at) <= Date.now());
+  assert.ok(parseRfc3339(record.created_at) <= Date.now());
   // Keys expire by default, 90 days after their creation.
-  assert.equal(Date.parse(record.expires_at) - Date.parse(record.created_at), 90 * 86_400_000);
+  assert.equal(parseRfc3339(record.expires_at) - parseRfc3339(record.created_at), 90 * 86_400_000);
   assert.match(stderr, new RegExp(`it expires ${record.expires_at}`));
   assert.ok(!JSON.stringify(stored).includes(key), "the raw key is not stored");
   const { stdout: table } = await keys("list");
@@ -113,3 +125,87 @@ test("mistakes are reported, not guessed", async () => {
     assert.match(stderr, /^keys: /);
   }
 });
+
+test("create --replace checks everything before it deletes anything", () =>
+  ownState(async (keys) => {
+    const first = await keys("create", "--role", "super_admin", "--label", "deploy bot");
+    assert.equal(first.code, 0, first.stderr);
+    const fingerprint = fingerprintOf(first.stdout.trim());
+    for (const [args, reason] of [
+      [["--role", "super-admin"], /^keys: role must be 1 to 32 lowercase letters and underscores, e\.g\. super_admin \(did you mean super_admin\?\)$/m],
+      [["--role", "super_admin", "--expires-at", "2027-02-30T00:00:00Z"], /^keys: --expires-at must be an RFC 3339 datetime/m],
+      [["--role", "super_admin", "--expires-at", "2099-01-01T00:00:00Z", "--no-expiry"], /^keys: give --expires-at or --no-expiry, not both$/m],
+    ]) {
+      const replaced = await keys("create", "--replace", "--label", "deploy bot", ...args);
+      assert.equal(replaced.code, 2, `${args.join(" ")}: ${replaced.stderr}`);
+      const listed = JSON.parse((await keys("list", "--json")).stdout);
+      assert.deepEqual(listed.map((k) => [k.fingerprint, k.label, k.status]), [[fingerprint, "deploy bot", "active"]], args.join(" "));
+      assert.match(replaced.stderr, reason);
+      assert.equal(replaced.stdout, "", "no key printed");
+    }
+    // Spelt right, it replaces the key.
+    const second = await keys("create", "--replace", "--label", "deploy bot", "--role", "super_admin");
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /^Deleted 1 earlier key\(s\) labelled "deploy bot"\.$/m);
+    const listed = JSON.parse((await keys("list", "--json")).stdout);
+    assert.deepEqual(listed.map((k) => [k.fingerprint, k.label]), [[fingerprintOf(second.stdout.trim()), "deploy bot"]]);
+  }));
+
+// The longest label in the widest characters (4 bytes each in UTF-8) with the longest role: the largest record
+// the tool writes, 989 bytes once revoked (tests/tools/apikeys.test.mjs), under KV's 1,024 bytes of metadata.
+const LONGEST_LABEL = "😀".repeat(200);
+const LONGEST_ROLE = "z".repeat(32);
+
+test("a label at the bound can be created, revoked and listed in local KV; one character more writes nothing", () =>
+  ownState(async (keys, state) => {
+    const created = await keys("create", "--role", LONGEST_ROLE, "--label", LONGEST_LABEL, "--expires-at", "2099-01-01T00:00:00Z");
+    assert.equal(created.code, 0, created.stderr);
+    const fingerprint = fingerprintOf(created.stdout.trim());
+    const revoked = await keys("revoke", fingerprint);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const metadata = await withBindings({ persistTo: state }, async (env) => (await env.API_KEYS.list()).keys.map((k) => k.metadata));
+    assert.deepEqual(metadata.map((m) => Buffer.byteLength(JSON.stringify(m))), [989]);
+    const listed = JSON.parse((await keys("list", "--json")).stdout);
+    assert.deepEqual(
+      listed.map((k) => [k.fingerprint, k.role, k.label, k.expires_at, k.status]),
+      [[fingerprint, LONGEST_ROLE, LONGEST_LABEL, "2099-01-01T00:00:00.000Z", "revoked"]],
+    );
+    const { stdout: table } = await keys("list");
+    assert.match(table, new RegExp(`^${fingerprint}\\s+${LONGEST_ROLE}\\s+${LONGEST_LABEL}\\s.*\\srevoked$`, "mu"));
+
+    for (const label of ["😀".repeat(201), "x".repeat(201), "bell\u0007"]) {
+      const refused = await keys("create", "--role", "super_admin", "--label", label);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /^keys: --label must be at most 200 characters, with no control characters; it has (201 characters|U\+0007)$/m);
+      assert.equal(refused.stdout, "", "no key printed");
+    }
+    assert.deepEqual(JSON.parse((await keys("list", "--json")).stdout).map((k) => k.fingerprint), [fingerprint]);
+    const { stdout: usage } = await keys("--help");
+    assert.match(usage, /a label is at most 200 characters, with no control characters/);
+  }));
+
+test("the worker takes a key with the longest label, and refuses it once revoked", async () => {
+  const live = await keys("create", "--role", "super_admin", "--label", LONGEST_LABEL, "--no-expiry");
+  const gone = await keys("create", "--role", "super_admin", "--label", LONGEST_LABEL, "--no-expiry");
+  assert.equal((await keys("revoke", fingerprintOf(gone.stdout.trim()))).code, 0);
+  assert.equal(await status(live.stdout.trim()), 200);
+  assert.equal(await status(gone.stdout.trim()), 401); // never asked before its revocation: nothing remembered
+});
+
+test("list shows every record the worker refuses (the malformed vectors, written by hand) as unreadable", () =>
+  ownState(async (keys, state) => {
+    const vectors = JSON.parse(readFileSync(new URL("../vectors/key-records.json", import.meta.url), "utf8"));
+    const malformed = vectors.records.filter((r) => r.status === "malformed");
+    const names = malformed.map((_, i) => createHash("sha256").update(`hand-written ${i}`).digest("hex"));
+    await withBindings({ persistTo: state }, async (env) => {
+      for (const [i, { record }] of malformed.entries()) await env.API_KEYS.put(`sha256:${names[i]}`, record); // no metadata
+    });
+    const listed = JSON.parse((await keys("list", "--json")).stdout);
+    assert.deepEqual(listed.map((k) => k.fingerprint).sort(), names.map((n) => n.slice(0, 12)).sort());
+    for (const entry of listed) assert.equal(entry.status, "unreadable", JSON.stringify(entry));
+    const { stdout: table, stderr } = await keys("list");
+    for (const name of names) {
+      assert.match(table, new RegExp(`^${name.slice(0, 12)}\\s+unreadable$`, "m"));
+      assert.match(stderr, new RegExp(`^Key ${name.slice(0, 12)} has an unreadable record \\(.+\\): the worker refuses it\\.$`, "m"));
+    }
+  }));

@@ -51,6 +51,9 @@ test("normalizes a record and explains what is wrong with a bad one", () => {
     [{ platform: null }, /^platform is required$/],
     [{ started_at: "2026-11-01" }, /^started_at must be epoch milliseconds or an RFC 3339 datetime/],
     [{ started_at: "2026-11-01T00:00:00" }, /^started_at must be/],
+    // The one RFC 3339 reader (tests/tools/rfc3339.test.mjs): a day or hour that does not exist is refused, not rolled over.
+    [{ started_at: "2027-02-30T00:00:00Z" }, /^started_at must be/],
+    [{ started_at: "2026-11-01T24:00:00Z" }, /^started_at must be/],
     [{ started_at: "1.5" }, /^started_at must be/],
     [{ started_at: "99999999999999999999" }, /whole number of milliseconds/],
     [{ duration_seconds: "-1" }, /^duration_seconds must be a number >= 0$/],
