@@ -30,14 +30,16 @@ struct KeyRecord {
 /// not a key record.
 pub fn status(text: &str, now_millis: i64) -> Result<KeyStatus, String> {
     let record = parse(text)?;
+    // An unreadable expiry makes the record unreadable, revoked or not (as the key tool reads it).
+    let expiry = match record.expires_at.as_deref() {
+        Some(at) => Some(parse_instant(at).map_err(|_| "expires_at is not an RFC 3339 instant".to_owned())?),
+        None => None,
+    };
     if record.revoked == Some(true) {
         return Ok(KeyStatus::Revoked);
     }
-    if let Some(expires_at) = record.expires_at.as_deref() {
-        let expiry = parse_instant(expires_at).map_err(|_| "expires_at is not an RFC 3339 instant".to_owned())?;
-        if now_millis >= expiry {
-            return Ok(KeyStatus::Expired);
-        }
+    if expiry.is_some_and(|expiry| now_millis >= expiry) {
+        return Ok(KeyStatus::Expired);
     }
     Ok(KeyStatus::Live(record.role.unwrap_or_default()))
 }
