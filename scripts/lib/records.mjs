@@ -86,7 +86,7 @@ function text(raw, name, { required }) {
   return raw;
 }
 
-// user_email: the endpoint's rule (src/email.rs), so that every user the loader stores can be filtered by.
+// user_email: the endpoint's rule (src/call/email.rs), so that every user the loader stores can be filtered by.
 // Both are checked against tests/vectors/user-emails.json.
 const WHITE_SPACE = "\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"; // Unicode White_Space
 const TRIM = new RegExp(`^[${WHITE_SPACE}]+|[${WHITE_SPACE}]+$`, "gu");

@@ -62,7 +62,7 @@ test("create prints a new key once; KV holds only its hash", async () => {
 
 test("revoke by fingerprint takes the key out, within the worker's 10 s memory of it", async () => {
   const key = (await keys("create", "--role", "super_admin", "--label", "to revoke")).stdout.trim();
-  assert.equal(await status(key), 200); // now remembered by the isolate (src/keycache.rs)
+  assert.equal(await status(key), 200); // now remembered by the isolate (src/access/cache.rs)
   const { fingerprint } = (await list()).find((k) => k.label === "to revoke");
   const revoked = await keys("revoke", fingerprint);
   assert.equal(revoked.code, 0, revoked.stderr);
