@@ -13,6 +13,7 @@ const TREND_LINES = 5;
 const $ = (id) => document.getElementById(id);
 let current = null; // the last successful answer's data
 let configured = []; // API origins from config.json
+let configReady = Promise.resolve(); // settles once config.json is read (loadConfig, from init)
 
 /** config.json's api_origins that the page's origin rule admits (anything else in it is ignored). */
 async function loadConfig() {
@@ -348,41 +349,48 @@ async function fetchReport() {
 }
 
 /** Shows the filters and key the URL names, and the answer when the key for that API is at hand. */
-function showView() {
+async function showView() {
   clearError();
   // A new view: what was shown belonged to the previous one.
   current = null;
   $("results").hidden = true;
   $("download").disabled = true;
   loadFiltersFromUrl();
-  $("key").value = storedKey();
+  const stored = storedKey();
+  $("key").value = stored;
+  // Which APIs are trusted is in config.json: the fields are filled before, what is sent waits for it.
+  await configReady;
   showKeyTarget();
   const refusal = untrustedReason();
   if (refusal) {
     $("key").value = "";
     showError(refusal);
-  } else if ($("key").value) {
-    fetchReport(); // a reloaded view (same API) shows itself
+  } else if (stored) {
+    fetchReport(); // a reloaded view (same API) shows itself, with the key stored for it
   }
 }
 
-async function init() {
+function init() {
   $("download").disabled = true;
   // Every zone this browser knows, for the picker.
   const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
   $("timezones").replaceChildren(...["UTC", ...zones].map((zone) => Object.assign(document.createElement("option"), { value: zone })));
   $("timezone").addEventListener("input", showZoneInLabels);
-  await loadConfig();
+  // The handlers are there from the start (a form sent before them would be sent by the browser, which the
+  // CSP's form-action refuses, and nothing would happen); each waits for config.json where it needs it.
+  configReady = loadConfig();
   // Pointing the page at another API clears a key that was entered for a different one.
-  $("api").addEventListener("change", () => {
+  $("api").addEventListener("change", async () => {
+    await configReady;
     $("key").value = storedKey();
     showKeyTarget();
     const refusal = untrustedReason();
     if (refusal) showError(refusal);
     else clearError();
   });
-  $("filters").addEventListener("submit", (event) => {
+  $("filters").addEventListener("submit", async (event) => {
     event.preventDefault();
+    await configReady;
     const key = $("key").value.trim();
     const origin = apiOrigin();
     saveFiltersToUrl();

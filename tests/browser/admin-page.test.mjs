@@ -137,7 +137,9 @@ async function submitWithKey(page, key) {
 }
 
 async function tableRows(page) {
-  await page.locator("#table tbody tr").first().waitFor();
+  // The first row, or the page's error: that one fails the test with what the page said.
+  await page.locator("#table tbody tr").first().or(page.getByRole("alert")).waitFor();
+  if (await page.getByRole("alert").isVisible()) assert.fail(`the page shows an error: ${await page.getByRole("alert").textContent()}`);
   return page.locator("#table tbody tr").evaluateAll((rows) =>
     rows.map((row) => [...row.children].map((cell) => cell.textContent)),
   );
