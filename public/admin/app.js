@@ -156,7 +156,9 @@ function cell(tag, text, className) {
   return element;
 }
 
-function renderTable(rows) {
+/** The rows as the API sent them, and under them the API's totals (exact sums, rounded once, like a row:
+ * adding the rounded rows could be off by a hundredth per row). */
+function renderTable(rows, totals) {
   const body = $("table").tBodies[0];
   body.replaceChildren(
     ...rows.map((row) => {
@@ -167,11 +169,14 @@ function renderTable(rows) {
       return tr;
     }),
   );
-  const total = (field) => rows.reduce((sum, row) => sum + row[field], 0);
   const foot = $("table").tFoot;
-  foot.querySelector('[data-total="calls"]').textContent = integer(total("total_calls"));
-  foot.querySelector('[data-total="minutes"]').textContent = decimal(round2(total("total_duration_minutes")));
-  foot.querySelector('[data-total="hours"]').textContent = decimal(round2(total("total_duration_hours")));
+  const show = (name, value, format) => {
+    // An API without totals (older than the page): the page does not make them up.
+    foot.querySelector(`[data-total="${name}"]`).textContent = typeof value === "number" ? format(value) : "–";
+  };
+  show("calls", totals?.total_calls, integer);
+  show("minutes", totals?.total_duration_minutes, decimal);
+  show("hours", totals?.total_duration_hours, decimal);
 }
 
 /** Horizontal bars, one line per bucket in the API's order: readable with 50 buckets and on a phone. */
@@ -262,7 +267,7 @@ function render(data) {
   $("range").textContent =
     `Range used: ${inZone(data.start_date, zone)} to ${inZone(data.end_date, zone)} in ${zone} ` +
     `(${offsetAt(data.start_date, zone)}; end excluded), ${who}.`;
-  renderTable(data.phone_numbers);
+  renderTable(data.phone_numbers, data.totals);
   renderChart(data.phone_numbers);
   renderTrend(data);
   $("results").hidden = false;
