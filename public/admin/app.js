@@ -103,6 +103,22 @@ function browserZone() {
   return Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
 }
 
+/**
+ * Why the page cannot show dates in `zone`, or null when it can: the page reads the range in the zone with
+ * this browser's Intl, which rejects a name it does not know (a typo, or a zone newer than its data).
+ */
+function zoneProblem(zone) {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return null;
+  } catch {
+    return `This browser does not know the time zone "${zone}", so the page cannot show dates in it: pick one from the list (an IANA name such as Asia/Kolkata), or use a browser with newer time zone data.`;
+  }
+}
+
+/** The zone the page asks the API for: the field's, or this browser's own. */
+const chosenZone = () => $("timezone").value.trim() || browserZone();
+
 /** The zone dates are read in, as the date fields' labels say. */
 function showZoneInLabels() {
   const zone = $("timezone").value.trim() || browserZone();
@@ -255,9 +271,19 @@ function renderTrend(data) {
 }
 
 function render(data) {
-  current = data;
   const who = data.user_email ? `user ${data.user_email}` : "all users";
   const zone = data.timezone;
+  // The API's name for the zone asked for, which this browser may still not know (Asia/Katmandu, answered
+  // as Asia/Kathmandu, in a browser with older data).
+  const problem = zoneProblem(zone);
+  if (problem) {
+    $("results").hidden = true;
+    $("download").disabled = true;
+    current = null;
+    showError(`The API answered in the time zone "${zone}". ${problem}`);
+    return;
+  }
+  current = data;
   // The API's spelling of the zone (Asia/Kolkata for asia/calcutta) from now on.
   if ($("timezone").value.trim() !== zone) {
     $("timezone").value = zone;
@@ -314,6 +340,12 @@ async function fetchReport() {
     $("key").focus();
     return;
   }
+  const zoneRefusal = zoneProblem(chosenZone());
+  if (zoneRefusal) {
+    showError(zoneRefusal);
+    $("timezone").focus();
+    return;
+  }
   const base = apiBase();
   let url;
   try {
@@ -326,7 +358,7 @@ async function fetchReport() {
     const value = $(name).value.trim();
     if (value) url.searchParams.set(name, value);
   }
-  if (!url.searchParams.has("timezone")) url.searchParams.set("timezone", browserZone());
+  if (!url.searchParams.has("timezone")) url.searchParams.set("timezone", chosenZone());
   setBusy(true);
   try {
     let response;
@@ -347,7 +379,15 @@ async function fetchReport() {
       showError(`${response.status}: ${message}${id ? ` (request id ${id})` : ""}${retry ? `; the page can ask again in ${retry} s` : ""}`);
       return;
     }
-    render(body.data);
+    try {
+      render(body.data);
+    } catch (error) {
+      // Whatever the answer held, the page says what went wrong rather than failing silently.
+      $("results").hidden = true;
+      current = null;
+      $("download").disabled = true;
+      showError(`The page could not show the API's answer: ${error.message}`);
+    }
   } finally {
     setBusy(false);
   }
@@ -367,9 +407,12 @@ async function showView() {
   await configReady;
   showKeyTarget();
   const refusal = untrustedReason();
+  const zoneRefusal = zoneProblem(chosenZone());
   if (refusal) {
     $("key").value = "";
     showError(refusal);
+  } else if (zoneRefusal) {
+    showError(zoneRefusal); // a link's zone this browser cannot show
   } else if (stored) {
     fetchReport(); // a reloaded view (same API) shows itself, with the key stored for it
   }
