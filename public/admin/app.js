@@ -3,12 +3,12 @@
 // in config.json beside it (https only; plain http just for localhost and 127.0.0.1). The same list sets the
 // page's Content-Security-Policy (public/_headers, written by scripts/admin-headers.mjs).
 import { apiOriginProblem } from "./api-origin.js";
+import { decimal, integer } from "./format.js";
+import { clearTrend, showTrend } from "./trend.js";
 
 const ENDPOINT = "/admin/analytics/calls/by-phone-number";
 const KEY_STORAGE = "callAnalytics.apiKey";
 const FILTERS = ["start_date", "end_date", "user_email", "timezone", "interval"];
-/** The trend chart draws this many buckets, and the rest as one line. */
-const TREND_LINES = 5;
 
 const $ = (id) => document.getElementById(id);
 let current = null; // the last successful answer's data
@@ -161,10 +161,6 @@ function clearError() {
   $("error").textContent = "";
 }
 
-const integer = (n) => n.toLocaleString("en");
-const decimal = (n) => n.toLocaleString("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const round2 = (n) => Math.round(n * 100) / 100;
-
 function cell(tag, text, className) {
   const element = document.createElement(tag);
   element.textContent = text;
@@ -213,61 +209,17 @@ function renderChart(rows) {
   $("chart").replaceChildren(rows.length ? list : cell("p", "No calls in this range.", "hint"));
 }
 
-/** A trend of minutes per period: the first buckets (the API's order) and the rest together, as lines. */
+/** The trend, with an interval and buckets (trend.js). */
 function renderTrend(data) {
   const section = $("trend-section");
   if (!data.interval || !data.phone_numbers.length) {
     section.hidden = true;
-    $("trend").replaceChildren();
+    clearTrend($("trend"), $("trend-readout"));
     return;
   }
-  const rows = data.phone_numbers;
-  const periods = rows[0].series.map((p) => p.start);
-  const lines = rows.slice(0, TREND_LINES).map((row) => ({
-    label: row.phone_number,
-    total: row.total_duration_minutes,
-    values: row.series.map((p) => p.total_duration_minutes),
-  }));
-  if (rows.length > TREND_LINES) {
-    const rest = rows.slice(TREND_LINES);
-    lines.push({
-      label: `${rest.length} other${rest.length > 1 ? "s" : ""}`,
-      total: round2(rest.reduce((sum, row) => sum + row.total_duration_minutes, 0)),
-      values: periods.map((_, i) => round2(rest.reduce((sum, row) => sum + row.series[i].total_duration_minutes, 0))),
-    });
-  }
-  const [width, height, pad] = [640, 220, 6];
-  const max = Math.max(0, ...lines.flatMap((line) => line.values));
-  const x = (i) => pad + (periods.length > 1 ? (i * (width - 2 * pad)) / (periods.length - 1) : (width - 2 * pad) / 2);
-  const y = (v) => height - pad - (max > 0 ? (v * (height - 2 * pad)) / max : 0);
-  const svgNs = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(svgNs, "svg");
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  svg.setAttribute("preserveAspectRatio", "none"); // the full width; the lines keep their thickness
-  svg.setAttribute("role", "img");
-  const zone = data.timezone;
-  svg.setAttribute("aria-label", `Minutes per ${data.interval} from ${inZone(periods[0], zone)} to ${inZone(periods.at(-1), zone)} (${zone}); highest ${decimal(max)} minutes`);
-  const axis = document.createElementNS(svgNs, "path");
-  axis.setAttribute("d", `M${pad} ${pad}V${height - pad}H${width - pad}`);
-  axis.setAttribute("class", "axis");
-  svg.append(axis);
-  lines.forEach((line, n) => {
-    const polyline = document.createElementNS(svgNs, "polyline");
-    polyline.setAttribute("points", line.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" "));
-    polyline.setAttribute("class", `line s${n}`);
-    polyline.dataset.label = line.label;
-    svg.append(polyline);
-  });
-  const legend = document.createElement("ul");
-  legend.className = "legend";
-  lines.forEach((line, n) => {
-    const item = document.createElement("li");
-    item.append(cell("span", "", `swatch s${n}`), cell("span", line.label), cell("span", `${decimal(line.total)} min`, "value"));
-    legend.append(item);
-  });
-  const scale = cell("p", `From ${inZone(periods[0], zone)} to ${inZone(periods.at(-1), zone)} (${zone}), ${periods.length} ${data.interval === "day" ? "days" : `${data.interval}s`}; top of the scale: ${decimal(max)} minutes.`, "hint");
-  $("trend").replaceChildren(svg, legend, scale);
+  // Shown before it is drawn: the chart is drawn at the width it gets.
   section.hidden = false;
+  showTrend($("trend"), $("trend-readout"), data);
 }
 
 function render(data) {
@@ -295,8 +247,8 @@ function render(data) {
     `(${offsetAt(data.start_date, zone)}; end excluded), ${who}.`;
   renderTable(data.phone_numbers, data.totals);
   renderChart(data.phone_numbers);
-  renderTrend(data);
   $("results").hidden = false;
+  renderTrend(data);
   $("download").disabled = false;
 }
 
