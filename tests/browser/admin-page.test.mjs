@@ -689,6 +689,12 @@ test("the demo data as README shows it: Asia/Kolkata, the last 30 days, daily", 
   await submitWithKey(page, keys.admin.key);
   await tableRows(page);
   assert.equal(await page.locator("#trend polyline").count(), 6, "five numbers and the rest (web and unknown)");
+  // A point read from the keyboard, as README's picture shows it: the first line, a week before the end.
+  assert.ok(await tabToChart(page), "the chart takes the focus");
+  await page.keyboard.press("End");
+  for (let i = 0; i < 7; i++) await page.keyboard.press("ArrowLeft");
+  const first = await page.locator(".legend li").first().locator("span").nth(1).textContent();
+  assert.ok((await page.locator("#trend-readout").textContent()).startsWith(`${first}, `));
   // docs/admin-page.png is a copy of this screenshot.
   await page.screenshot({ path: join(ARTIFACTS, "admin-page-demo-kolkata-daily.png"), fullPage: true });
   await context.close();
