@@ -3,16 +3,17 @@
 // in config.json beside it (https only; plain http just for localhost and 127.0.0.1). The same list sets the
 // page's Content-Security-Policy (public/_headers, written by scripts/admin-headers.mjs).
 import { apiOriginProblem } from "./api-origin.js";
+import { decimal, integer } from "./format.js";
+import { clearTrend, showTrend } from "./trend.js";
 
 const ENDPOINT = "/admin/analytics/calls/by-phone-number";
 const KEY_STORAGE = "callAnalytics.apiKey";
 const FILTERS = ["start_date", "end_date", "user_email", "timezone", "interval"];
-/** The trend chart draws this many buckets, and the rest as one line. */
-const TREND_LINES = 5;
 
 const $ = (id) => document.getElementById(id);
 let current = null; // the last successful answer's data
 let configured = []; // API origins from config.json
+let configReady = Promise.resolve(); // settles once config.json is read (loadConfig, from init)
 
 /** config.json's api_origins that the page's origin rule admits (anything else in it is ignored). */
 async function loadConfig() {
@@ -102,6 +103,22 @@ function browserZone() {
   return Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
 }
 
+/**
+ * Why the page cannot show dates in `zone`, or null when it can: the page reads the range in the zone with
+ * this browser's Intl, which rejects a name it does not know (a typo, or a zone newer than its data).
+ */
+function zoneProblem(zone) {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return null;
+  } catch {
+    return `This browser does not know the time zone "${zone}", so the page cannot show dates in it: pick one from the list (an IANA name such as Asia/Kolkata), or use a browser with newer time zone data.`;
+  }
+}
+
+/** The zone the page asks the API for: the field's, or this browser's own. */
+const chosenZone = () => $("timezone").value.trim() || browserZone();
+
 /** The zone dates are read in, as the date fields' labels say. */
 function showZoneInLabels() {
   const zone = $("timezone").value.trim() || browserZone();
@@ -144,10 +161,6 @@ function clearError() {
   $("error").textContent = "";
 }
 
-const integer = (n) => n.toLocaleString("en");
-const decimal = (n) => n.toLocaleString("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const round2 = (n) => Math.round(n * 100) / 100;
-
 function cell(tag, text, className) {
   const element = document.createElement(tag);
   element.textContent = text;
@@ -155,7 +168,9 @@ function cell(tag, text, className) {
   return element;
 }
 
-function renderTable(rows) {
+/** The rows as the API sent them, and under them the API's totals (exact sums, rounded once, like a row:
+ * adding the rounded rows could be off by a hundredth per row). */
+function renderTable(rows, totals) {
   const body = $("table").tBodies[0];
   body.replaceChildren(
     ...rows.map((row) => {
@@ -166,11 +181,14 @@ function renderTable(rows) {
       return tr;
     }),
   );
-  const total = (field) => rows.reduce((sum, row) => sum + row[field], 0);
   const foot = $("table").tFoot;
-  foot.querySelector('[data-total="calls"]').textContent = integer(total("total_calls"));
-  foot.querySelector('[data-total="minutes"]').textContent = decimal(round2(total("total_duration_minutes")));
-  foot.querySelector('[data-total="hours"]').textContent = decimal(round2(total("total_duration_hours")));
+  const show = (name, value, format) => {
+    // An API without totals (older than the page): the page does not make them up.
+    foot.querySelector(`[data-total="${name}"]`).textContent = typeof value === "number" ? format(value) : "–";
+  };
+  show("calls", totals?.total_calls, integer);
+  show("minutes", totals?.total_duration_minutes, decimal);
+  show("hours", totals?.total_duration_hours, decimal);
 }
 
 /** Horizontal bars, one line per bucket in the API's order: readable with 50 buckets and on a phone. */
@@ -191,67 +209,33 @@ function renderChart(rows) {
   $("chart").replaceChildren(rows.length ? list : cell("p", "No calls in this range.", "hint"));
 }
 
-/** A trend of minutes per period: the first buckets (the API's order) and the rest together, as lines. */
+/** The trend, with an interval and buckets (trend.js). */
 function renderTrend(data) {
   const section = $("trend-section");
   if (!data.interval || !data.phone_numbers.length) {
     section.hidden = true;
-    $("trend").replaceChildren();
+    clearTrend($("trend"), $("trend-readout"));
     return;
   }
-  const rows = data.phone_numbers;
-  const periods = rows[0].series.map((p) => p.start);
-  const lines = rows.slice(0, TREND_LINES).map((row) => ({
-    label: row.phone_number,
-    total: row.total_duration_minutes,
-    values: row.series.map((p) => p.total_duration_minutes),
-  }));
-  if (rows.length > TREND_LINES) {
-    const rest = rows.slice(TREND_LINES);
-    lines.push({
-      label: `${rest.length} other${rest.length > 1 ? "s" : ""}`,
-      total: round2(rest.reduce((sum, row) => sum + row.total_duration_minutes, 0)),
-      values: periods.map((_, i) => round2(rest.reduce((sum, row) => sum + row.series[i].total_duration_minutes, 0))),
-    });
-  }
-  const [width, height, pad] = [640, 220, 6];
-  const max = Math.max(0, ...lines.flatMap((line) => line.values));
-  const x = (i) => pad + (periods.length > 1 ? (i * (width - 2 * pad)) / (periods.length - 1) : (width - 2 * pad) / 2);
-  const y = (v) => height - pad - (max > 0 ? (v * (height - 2 * pad)) / max : 0);
-  const svgNs = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(svgNs, "svg");
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  svg.setAttribute("preserveAspectRatio", "none"); // the full width; the lines keep their thickness
-  svg.setAttribute("role", "img");
-  const zone = data.timezone;
-  svg.setAttribute("aria-label", `Minutes per ${data.interval} from ${inZone(periods[0], zone)} to ${inZone(periods.at(-1), zone)} (${zone}); highest ${decimal(max)} minutes`);
-  const axis = document.createElementNS(svgNs, "path");
-  axis.setAttribute("d", `M${pad} ${pad}V${height - pad}H${width - pad}`);
-  axis.setAttribute("class", "axis");
-  svg.append(axis);
-  lines.forEach((line, n) => {
-    const polyline = document.createElementNS(svgNs, "polyline");
-    polyline.setAttribute("points", line.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" "));
-    polyline.setAttribute("class", `line s${n}`);
-    polyline.dataset.label = line.label;
-    svg.append(polyline);
-  });
-  const legend = document.createElement("ul");
-  legend.className = "legend";
-  lines.forEach((line, n) => {
-    const item = document.createElement("li");
-    item.append(cell("span", "", `swatch s${n}`), cell("span", line.label), cell("span", `${decimal(line.total)} min`, "value"));
-    legend.append(item);
-  });
-  const scale = cell("p", `From ${inZone(periods[0], zone)} to ${inZone(periods.at(-1), zone)} (${zone}), ${periods.length} ${data.interval === "day" ? "days" : `${data.interval}s`}; top of the scale: ${decimal(max)} minutes.`, "hint");
-  $("trend").replaceChildren(svg, legend, scale);
+  // Shown before it is drawn: the chart is drawn at the width it gets.
   section.hidden = false;
+  showTrend($("trend"), $("trend-readout"), data);
 }
 
 function render(data) {
-  current = data;
   const who = data.user_email ? `user ${data.user_email}` : "all users";
   const zone = data.timezone;
+  // The API's name for the zone asked for, which this browser may still not know (Asia/Katmandu, answered
+  // as Asia/Kathmandu, in a browser with older data).
+  const problem = zoneProblem(zone);
+  if (problem) {
+    $("results").hidden = true;
+    $("download").disabled = true;
+    current = null;
+    showError(`The API answered in the time zone "${zone}". ${problem}`);
+    return;
+  }
+  current = data;
   // The API's spelling of the zone (Asia/Kolkata for asia/calcutta) from now on.
   if ($("timezone").value.trim() !== zone) {
     $("timezone").value = zone;
@@ -261,10 +245,10 @@ function render(data) {
   $("range").textContent =
     `Range used: ${inZone(data.start_date, zone)} to ${inZone(data.end_date, zone)} in ${zone} ` +
     `(${offsetAt(data.start_date, zone)}; end excluded), ${who}.`;
-  renderTable(data.phone_numbers);
+  renderTable(data.phone_numbers, data.totals);
   renderChart(data.phone_numbers);
-  renderTrend(data);
   $("results").hidden = false;
+  renderTrend(data);
   $("download").disabled = false;
 }
 
@@ -308,6 +292,12 @@ async function fetchReport() {
     $("key").focus();
     return;
   }
+  const zoneRefusal = zoneProblem(chosenZone());
+  if (zoneRefusal) {
+    showError(zoneRefusal);
+    $("timezone").focus();
+    return;
+  }
   const base = apiBase();
   let url;
   try {
@@ -320,7 +310,7 @@ async function fetchReport() {
     const value = $(name).value.trim();
     if (value) url.searchParams.set(name, value);
   }
-  if (!url.searchParams.has("timezone")) url.searchParams.set("timezone", browserZone());
+  if (!url.searchParams.has("timezone")) url.searchParams.set("timezone", chosenZone());
   setBusy(true);
   try {
     let response;
@@ -341,48 +331,66 @@ async function fetchReport() {
       showError(`${response.status}: ${message}${id ? ` (request id ${id})` : ""}${retry ? `; the page can ask again in ${retry} s` : ""}`);
       return;
     }
-    render(body.data);
+    try {
+      render(body.data);
+    } catch (error) {
+      // Whatever the answer held, the page says what went wrong rather than failing silently.
+      $("results").hidden = true;
+      current = null;
+      $("download").disabled = true;
+      showError(`The page could not show the API's answer: ${error.message}`);
+    }
   } finally {
     setBusy(false);
   }
 }
 
 /** Shows the filters and key the URL names, and the answer when the key for that API is at hand. */
-function showView() {
+async function showView() {
   clearError();
   // A new view: what was shown belonged to the previous one.
   current = null;
   $("results").hidden = true;
   $("download").disabled = true;
   loadFiltersFromUrl();
-  $("key").value = storedKey();
+  const stored = storedKey();
+  $("key").value = stored;
+  // Which APIs are trusted is in config.json: the fields are filled before, what is sent waits for it.
+  await configReady;
   showKeyTarget();
   const refusal = untrustedReason();
+  const zoneRefusal = zoneProblem(chosenZone());
   if (refusal) {
     $("key").value = "";
     showError(refusal);
-  } else if ($("key").value) {
-    fetchReport(); // a reloaded view (same API) shows itself
+  } else if (zoneRefusal) {
+    showError(zoneRefusal); // a link's zone this browser cannot show
+  } else if (stored) {
+    fetchReport(); // a reloaded view (same API) shows itself, with the key stored for it
   }
 }
 
-async function init() {
+function init() {
   $("download").disabled = true;
   // Every zone this browser knows, for the picker.
   const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
   $("timezones").replaceChildren(...["UTC", ...zones].map((zone) => Object.assign(document.createElement("option"), { value: zone })));
   $("timezone").addEventListener("input", showZoneInLabels);
-  await loadConfig();
+  // The handlers are there from the start (a form sent before them would be sent by the browser, which the
+  // CSP's form-action refuses, and nothing would happen); each waits for config.json where it needs it.
+  configReady = loadConfig();
   // Pointing the page at another API clears a key that was entered for a different one.
-  $("api").addEventListener("change", () => {
+  $("api").addEventListener("change", async () => {
+    await configReady;
     $("key").value = storedKey();
     showKeyTarget();
     const refusal = untrustedReason();
     if (refusal) showError(refusal);
     else clearError();
   });
-  $("filters").addEventListener("submit", (event) => {
+  $("filters").addEventListener("submit", async (event) => {
     event.preventDefault();
+    await configReady;
     const key = $("key").value.trim();
     const origin = apiOrigin();
     saveFiltersToUrl();
