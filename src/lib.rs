@@ -15,9 +15,10 @@
 //! | folder     | holds                                                          | may use                              |
 //! |------------|----------------------------------------------------------------|--------------------------------------|
 //! | `time`     | time zones, timestamps (the query grammar, RFC 3339), ranges   | nothing                              |
+//! | `json`     | a small JSON reader: the members a reader wants, the rest skipped | nothing                           |
 //! | `call`     | what a call record may hold: the email rule                    | `time`                               |
 //! | `platform` | the runtime as one trait; Cloudflare's bindings; the in-memory one | `time`                           |
-//! | `access`   | rate limits, bearer token, key records, key cache, the decision | `time`, `platform`                  |
+//! | `access`   | rate limits, bearer token, key records, key cache, the decision | `time`, `json`, `platform`          |
 //! | `report`   | the calls-by-phone-number report, from parameters to rows      | `time`, `call`, `platform`           |
 //! | `http`     | one request start to finish, routes, errors, envelope, log     | `time`, `call`, `platform`, `access`, `report` |
 //! | `entry`    | the wasm events (fetch)                                        | `platform`, `access`, `http`         |
@@ -25,6 +26,7 @@
 pub mod access;
 pub mod call;
 pub mod http;
+pub mod json;
 pub mod platform;
 pub mod report;
 pub mod time;

@@ -12,7 +12,6 @@ use crate::access::record::KeyStatus;
 use crate::platform::{Platform, PlatformError};
 
 pub mod cache;
-pub mod json;
 pub mod key;
 pub mod limits;
 pub mod record;

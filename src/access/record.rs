@@ -4,7 +4,7 @@
 //! (label, created_at, revoked_at...) are skipped whatever they hold. The contract, with the tool, is
 //! `tests/vectors/key-records.json`.
 
-use crate::access::json::{Json, Value};
+use crate::json::{self, Value};
 use crate::time::timestamp::parse_instant;
 
 /// What a record says of its key at an instant.
@@ -45,38 +45,29 @@ pub fn status(text: &str, now_millis: i64) -> Result<KeyStatus, String> {
 }
 
 fn parse(text: &str) -> Result<KeyRecord, String> {
-    let mut json = Json::new(text);
-    let mut record = KeyRecord::default();
-    json.expect(b'{')?;
-    if !json.eat(b'}') {
-        loop {
-            let name = json.string()?;
-            json.expect(b':')?;
-            let value = json.value(0)?;
-            let slot_taken = match (name.as_str(), value) {
+    json::document(text, |json| {
+        let mut record = KeyRecord::default();
+        json.object(|json, name| {
+            if !matches!(name.as_str(), "role" | "expires_at" | "revoked") {
+                return json.skip();
+            }
+            let slot_taken = match (name.as_str(), json.value()?) {
                 ("role", Value::Str(role)) => record.role.replace(role).is_some(),
                 ("expires_at", Value::Str(at)) => record.expires_at.replace(at).is_some(),
                 ("revoked", Value::Bool(revoked)) => record.revoked.replace(revoked).is_some(),
                 ("expires_at" | "revoked", Value::Null) => false,
-                ("role" | "expires_at" | "revoked", _) => return Err(format!("field {name} has the wrong type")),
-                _ => false,
+                _ => return Err(format!("field {name} has the wrong type")),
             };
             if slot_taken {
                 return Err(format!("field {name} is given twice"));
             }
-            if json.eat(b'}') {
-                break;
-            }
-            json.expect(b',')?;
+            Ok(())
+        })?;
+        if record.role.is_none() {
+            return Err("no role".into());
         }
-    }
-    if !json.at_end() {
-        return Err("text after the object".into());
-    }
-    if record.role.is_none() {
-        return Err("no role".into());
-    }
-    Ok(record)
+        Ok(record)
+    })
 }
 
 #[cfg(test)]
