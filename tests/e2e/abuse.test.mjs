@@ -40,7 +40,8 @@ async function freshWindow() {
 
 const get = (ip, key, headers = {}) =>
   request(worker.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key, headers: { "CF-Connecting-IP": ip, Origin: fx.ADMIN_ORIGIN, ...headers } });
-const madeUp = () => `cak_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+/** A key of the right shape that KV does not hold (so the worker reads KV to refuse it). */
+const madeUp = fx.unknownKey;
 
 /** Asserts a 429 envelope with every header it should carry; returns its log line. */
 async function tooMany(response, message) {
