@@ -91,7 +91,7 @@ describe("a panic inside a handler", () => {
 
 describe("KV unavailable", () => {
   test("is a 500 envelope with a request id, and the log says why", async () => {
-    const response = await request(kvless.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: "cak_any-well-formed-key", headers: { Origin: fx.ADMIN_ORIGIN } });
+    const response = await request(kvless.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: fx.unknownKey(), headers: { Origin: fx.ADMIN_ORIGIN } });
     const id = internalError(response);
     assert.equal(response.headers.get("access-control-allow-origin"), fx.ADMIN_ORIGIN);
     const line = await kvless.logLineFor(id);
