@@ -117,23 +117,28 @@ describe("malformed encodings and characters", () => {
 });
 
 describe("SQL-injection text in user_email is data, never SQL", () => {
+  // Refused by user_email's rules before any SQL (src/email.rs): no @, or White_Space or one of "(),:;<>[\]
+  // somewhere.
   for (const email of [
-    "' OR 1=1 --",
-    "x@y.z' OR '1'='1",
-    "x@y.z;DROP TABLE calls",
-    "a'--@example.com",
-    "'||(SELECT email FROM users LIMIT 1)||'@x.io",
-    "\"x\"@y.z",
-    "x@y.z) UNION SELECT id, email, 1 FROM users --",
+    "' OR 1=1 --", // no @, and spaces
+    "x@y.z' OR '1'='1", // spaces
+    "x@y.z;DROP TABLE calls", // ; and spaces
+    "'||(SELECT email FROM users LIMIT 1)||'@x.io", // ( ) and spaces
+    "\"x\"@y.z", // quotes
+    "x@y.z) UNION SELECT id, email, 1 FROM users --", // ) , and spaces
   ]) {
-    test(email, async () => {
+    test(`refused: ${email}`, () => rejected(get(`${fx.DAY_QUERY}&user_email=${encodeURIComponent(email)}`), 400, exactly(INVALID_EMAIL)));
+  }
+
+  // Addresses by those rules, so they reach D1. Bound as a value, none matches a user. Spliced into the SQL
+  // they would break it, or match Alice ('-- ends the string after her address) or every user ('1'='1');
+  // compared with LIKE instead of =, % and _ would match her too.
+  for (const email of ["a'--@example.com", "alice@example.com'--", "x'OR'1'='1'OR'@y.z", "%@example.com", "_lice@example.com"]) {
+    test(`matches no user: ${email}`, async () => {
       const response = await get(`${fx.DAY_QUERY}&user_email=${encodeURIComponent(email)}`);
-      if (response.status === 200) {
-        assert.deepEqual(response.body.data.phone_numbers, [], "matches no user");
-        assert.equal(response.body.data.user_email, email.trim());
-      } else {
-        await rejected(Promise.resolve(response), 400, /^Invalid user_email: expected an email address/);
-      }
+      assert.equal(response.status, 200, response.text.slice(0, 300));
+      assert.deepEqual(response.body.data.phone_numbers, []);
+      assert.equal(response.body.data.user_email, email);
     });
   }
 
