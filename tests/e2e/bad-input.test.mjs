@@ -27,29 +27,58 @@ async function rejected(response, status, pattern) {
   return text;
 }
 
-/** Whatever answers (the worker, or the HTTP layer in front of it for oversized requests): a 4xx. */
-async function clientError(response) {
-  const { status, text } = await response;
-  assert.ok(status >= 400 && status < 500, `status ${status}: ${text.slice(0, 200)}`);
-  return status;
+// The worker's messages, verbatim (src/parameters.rs, src/auth.rs).
+const INVALID_EMAIL =
+  "Invalid user_email: expected an email address such as alice@example.com (in a URL, write a + in the address as %2B: an unencoded + reads as a space)";
+const UNKNOWN_PARAMETER = "Unknown parameter; accepted parameters are start_date, end_date, user_email, timezone, interval";
+const MALFORMED_AUTHORIZATION = 'Malformed Authorization header: expected "Bearer <API key>"';
+/** A pattern that matches `text` and nothing else. */
+const exactly = (text) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+
+/**
+ * workerd's own answer to a request head (request line and headers) it will not read: the worker never runs,
+ * so no envelope and no request id. Observed on this stack (wrangler dev 4.86, workerd 2026-04-26): workerd's
+ * HTTP server reads about 128 KiB of head and answers 431 "ERROR: header too large." (text/plain) beyond.
+ * wrangler dev puts two such servers in a row (its proxy worker, then the worker's own workerd) and the proxy
+ * repeats the URL in an MF-Original-URL header, so there a URL counts twice: a 60,000-byte query string (or a
+ * 130,000-byte header) reaches the worker, a 66,000-byte query string does not. Near the limit the answer
+ * depends on the connection's history (after a request that just fitted, we saw 90,000 bytes of query pass
+ * on the same connection), so the sizes here stay far from it: 60,000 below, 200,000 above.
+ * Cloudflare's edge differs: it documents a 16 KB limit on a Worker's URL (and answers 414 above 32 KB) and
+ * 128 KB for all request headers, so there the 60,000-byte query strings below never reach the worker.
+ */
+async function headTooLarge(response) {
+  const { status, headers, text } = await response;
+  assert.equal(status, 431, text.slice(0, 300));
+  assert.equal(headers.get("content-type"), "text/plain");
+  assert.equal(text, "ERROR: header too large.");
+  assert.equal(headers.get("x-request-id"), null, "the worker did not answer");
 }
 
 describe("oversized requests", () => {
-  test("a huge query string", async () => {
+  test("a huge query string reaches the worker, which names what is wrong", async () => {
     for (const size of [8_000, 60_000]) {
-      const status = await clientError(get(`user_email=${"a".repeat(size)}@x.io`));
-      if (status === 400) await rejected(get(`user_email=${"a".repeat(size)}@x.io`), 400, /^Invalid user_email/);
-      await clientError(get(`${"x".repeat(size)}=1`));
+      await rejected(get(`user_email=${"a".repeat(size)}@x.io`), 400, exactly(INVALID_EMAIL)); // over 64 bytes before the @
+      await rejected(get(`${"x".repeat(size)}=1`), 400, exactly(UNKNOWN_PARAMETER)); // too long a name to quote
     }
   });
 
-  test("huge headers", async () => {
-    const status = await clientError(get(fx.DAY_QUERY, { key: null, headers: { Authorization: `Bearer ${"a".repeat(60_000)}` } }));
-    assert.ok([401, 431].includes(status), `status ${status}`);
-    const big = await get(fx.DAY_QUERY, { headers: { "X-Padding": "p".repeat(12_000) } });
-    assert.ok(big.status === 200 || big.status === 431, `status ${big.status}`);
-    if (big.status === 200) assert.deepEqual(big.body.data.phone_numbers, fx.DAY);
+  test("a query string too large for workerd is its 431, not the worker's", async () => {
+    await headTooLarge(get(`user_email=${"a".repeat(200_000)}@x.io`));
+    await headTooLarge(get(`${"x".repeat(200_000)}=1`));
   });
+
+  test("huge headers: a 60,000-byte token is malformed; 12,000 bytes of padding change nothing", async () => {
+    const response = get(fx.DAY_QUERY, { key: null, headers: { Authorization: `Bearer ${"a".repeat(60_000)}` } });
+    await rejected(response, 401, exactly(MALFORMED_AUTHORIZATION)); // longer than any key (256 characters)
+    assert.equal((await response).headers.get("www-authenticate"), 'Bearer error="invalid_token"');
+    const big = await get(fx.DAY_QUERY, { headers: { "X-Padding": "p".repeat(12_000) } });
+    assert.equal(big.status, 200);
+    assert.deepEqual(big.body.data.phone_numbers, fx.DAY);
+  });
+
+  test("headers too large for workerd are its 431, not the worker's", () =>
+    headTooLarge(get(fx.DAY_QUERY, { headers: { "X-Padding": "p".repeat(200_000) } })));
 });
 
 describe("malformed encodings and characters", () => {
@@ -88,23 +117,28 @@ describe("malformed encodings and characters", () => {
 });
 
 describe("SQL-injection text in user_email is data, never SQL", () => {
+  // Refused by user_email's rules before any SQL (src/email.rs): no @, or White_Space or one of "(),:;<>[\]
+  // somewhere.
   for (const email of [
-    "' OR 1=1 --",
-    "x@y.z' OR '1'='1",
-    "x@y.z;DROP TABLE calls",
-    "a'--@example.com",
-    "'||(SELECT email FROM users LIMIT 1)||'@x.io",
-    "\"x\"@y.z",
-    "x@y.z) UNION SELECT id, email, 1 FROM users --",
+    "' OR 1=1 --", // no @, and spaces
+    "x@y.z' OR '1'='1", // spaces
+    "x@y.z;DROP TABLE calls", // ; and spaces
+    "'||(SELECT email FROM users LIMIT 1)||'@x.io", // ( ) and spaces
+    "\"x\"@y.z", // quotes
+    "x@y.z) UNION SELECT id, email, 1 FROM users --", // ) , and spaces
   ]) {
-    test(email, async () => {
+    test(`refused: ${email}`, () => rejected(get(`${fx.DAY_QUERY}&user_email=${encodeURIComponent(email)}`), 400, exactly(INVALID_EMAIL)));
+  }
+
+  // Addresses by those rules, so they reach D1. Bound as a value, none matches a user. Spliced into the SQL
+  // they would break it, or match Alice ('-- ends the string after her address) or every user ('1'='1');
+  // compared with LIKE instead of =, % and _ would match her too.
+  for (const email of ["a'--@example.com", "alice@example.com'--", "x'OR'1'='1'OR'@y.z", "%@example.com", "_lice@example.com"]) {
+    test(`matches no user: ${email}`, async () => {
       const response = await get(`${fx.DAY_QUERY}&user_email=${encodeURIComponent(email)}`);
-      if (response.status === 200) {
-        assert.deepEqual(response.body.data.phone_numbers, [], "matches no user");
-        assert.equal(response.body.data.user_email, email.trim());
-      } else {
-        await rejected(Promise.resolve(response), 400, /^Invalid user_email: expected an email address/);
-      }
+      assert.equal(response.status, 200, response.text.slice(0, 300));
+      assert.deepEqual(response.body.data.phone_numbers, []);
+      assert.equal(response.body.data.user_email, email);
     });
   }
 

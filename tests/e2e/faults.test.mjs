@@ -10,6 +10,8 @@ import * as fx from "./fixtures.mjs";
 let worker; // DIAGNOSTICS on: the panic route
 let kvless; // a configuration without the KV binding, as a deployment that lost it would be
 let keys;
+/** The request ids of the panics the tests below provoke on purpose, as each response names it. */
+const deliberatePanics = [];
 
 before(async () => {
   [worker, kvless] = await Promise.all([
@@ -41,6 +43,7 @@ function internalError({ status, headers, body }) {
 describe("a panic inside a handler", () => {
   test("is a 500 envelope with a request id, logged, and the very next request succeeds", async () => {
     const panicked = await request(worker.base, "/__diagnostics/panic", { key: keys.admin.key, headers: { Origin: fx.ADMIN_ORIGIN } });
+    deliberatePanics.push(panicked.headers.get("x-request-id"));
     const id = internalError(panicked);
     assert.equal(panicked.headers.get("access-control-allow-origin"), fx.ADMIN_ORIGIN);
     const line = await worker.logLineFor(id);
@@ -57,6 +60,7 @@ describe("a panic inside a handler", () => {
     const inFlight = Array.from({ length: 6 }, () => request(worker.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: keys.admin.key }));
     const panic = request(worker.base, "/__diagnostics/panic", { key: keys.admin.key });
     const settled = await Promise.all([...inFlight, panic]);
+    deliberatePanics.push(settled.at(-1).headers.get("x-request-id"));
     for (const response of settled) {
       if (response.status === 500) internalError(response);
       else assert.deepEqual(response.body.data.phone_numbers, fx.DAY);
@@ -75,23 +79,34 @@ describe("a panic inside a handler", () => {
   });
 
   test("and only for a super-admin key: without one it is a 401, and nothing panics", async () => {
+    const refused = [];
     for (const route of ["/__diagnostics/panic", "/__diagnostics/static"]) {
       const { status, headers } = await request(worker.base, route);
       assert.equal(status, 401, route);
       assert.equal(headers.get("www-authenticate"), "Bearer");
+      refused.push([route, headers.get("x-request-id")]);
     }
-    const { status } = await request(worker.base, "/__diagnostics/panic", { key: "cak_not-a-key" });
-    assert.equal(status, 401);
+    // A key of the right shape that KV does not hold: looked up, and refused.
+    const unknown = await request(worker.base, "/__diagnostics/panic", { key: fx.unknownKey() });
+    assert.equal(unknown.status, 401);
+    refused.push(["/__diagnostics/panic", unknown.headers.get("x-request-id")]);
+    for (const [route, id] of refused) {
+      const line = await worker.logLineFor(id);
+      assert.deepEqual([line.path, line.status], [route, 401], id);
+    }
     const next = await request(worker.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: keys.admin.key });
     assert.equal(next.status, 200);
+    // Whichever of the tests above ran: the panic route logged a 500 for exactly the requests that asked
+    // for one with a super-admin key, and for no other.
+    for (const id of deliberatePanics) await worker.logLineFor(id);
     const panics = worker.logLines().filter((line) => line.status === 500 && line.path === "/__diagnostics/panic");
-    assert.equal(panics.length, 2, "only the two deliberate panics above");
+    assert.deepEqual(panics.map((line) => line.request_id).sort(), [...deliberatePanics].sort());
   });
 });
 
 describe("KV unavailable", () => {
   test("is a 500 envelope with a request id, and the log says why", async () => {
-    const response = await request(kvless.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: "cak_any-well-formed-key", headers: { Origin: fx.ADMIN_ORIGIN } });
+    const response = await request(kvless.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: fx.unknownKey(), headers: { Origin: fx.ADMIN_ORIGIN } });
     const id = internalError(response);
     assert.equal(response.headers.get("access-control-allow-origin"), fx.ADMIN_ORIGIN);
     const line = await kvless.logLineFor(id);

@@ -1,4 +1,5 @@
 // A small dataset whose answers were worked out by hand (the comments show the arithmetic).
+import { randomBytes } from "node:crypto";
 import { ms } from "../../scripts/lib/local-worker.mjs";
 
 const T0 = ms("2025-01-10T00:00:00Z");
@@ -26,6 +27,20 @@ export const DAY_QUERY = "start_date=2025-01-10&end_date=2025-01-10";
 export const ADMIN_ORIGIN = "https://admin.example.com";
 /** An X-Request-Id as the worker makes them (crypto.randomUUID). */
 export const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The shape of our API keys: "cak_" and 43 base64url characters (256 bits). */
+export const KEY_SHAPE = /^cak_[A-Za-z0-9_-]{43}$/;
+
+/**
+ * A made-up key shaped exactly like ours, that no KV holds: the worker must look it up to refuse it (a token
+ * of another shape may be refused before any KV read). Fresh random bytes each time, encoded here rather
+ * than by scripts/lib/apikeys.mjs, so the shape does not follow the generator if that changes.
+ */
+export function unknownKey() {
+  const key = `cak_${randomBytes(32).toString("base64url")}`;
+  if (!KEY_SHAPE.test(key)) throw new Error("unknownKey() made a key of the wrong shape");
+  return key;
+}
 
 /** 2025-01-10 (UTC), its edges, and a few calls elsewhere. */
 export const DAY_RECORDS = [
