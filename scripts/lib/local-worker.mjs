@@ -164,7 +164,13 @@ export async function startWorker(state, { vars = {}, limits, kv = true, config 
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (exited !== null) throw new Error(`wrangler dev exited (${exited}):\n${output}`);
-    if (Date.now() > deadline) throw new Error(`wrangler dev did not answer within 90 s:\n${output}`);
+    if (Date.now() > deadline) {
+      // Never leave it running behind a failed start.
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {}
+      throw new Error(`wrangler dev did not answer within 90 s:\n${output}`);
+    }
     try {
       await fetch(`${base}/`);
       break;
