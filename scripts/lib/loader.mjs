@@ -6,6 +6,11 @@
 //   each batch is one D1 `batch()`, which D1 runs as a single transaction: a failing batch leaves nothing.
 // - A bad line is reported with its line number and reason; by default nothing is written if any line is
 //   bad (`skipInvalid` loads the good ones).
+// - Before the first batch, what the file cannot know is checked against D1 (checkDatabase): a user_email
+//   that belongs to another user there, a user the file gives no email for that D1 does not have. Either
+//   refuses the file as a whole, so a load does not stop half-way on what could be known before it began.
+// - A load interrupted mid-way (a D1 error, a lost connection) leaves whole batches only, each consistent
+//   with its rollups (one batch() is one transaction); loading the same file again finishes it.
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { lineParser, RecordError } from "./records.mjs";
@@ -76,6 +81,9 @@ export async function checkFile(path, format) {
   const firstLineOfId = new Map();
   const emailOfUser = new Map();
   const userOfEmail = new Map();
+  /** For the database check: each user's email and first line, and the first line of users without one. */
+  const emailed = new Map();
+  const unemailed = new Map();
   let valid = 0;
   const bad = (line, reason) => {
     errors.push({ line, reason });
@@ -111,11 +119,45 @@ export async function checkFile(path, format) {
       }
       emailOfUser.set(record.user_id, email);
       userOfEmail.set(email, record.user_id);
+      if (!emailed.has(record.user_id)) emailed.set(record.user_id, { email: record.user_email, line });
+    } else if (!unemailed.has(record.user_id)) {
+      unemailed.set(record.user_id, line);
     }
     firstLineOfId.set(record.id, line);
     valid++;
   }
-  return { valid, errors, invalidLines, fatal: false };
+  for (const userId of emailed.keys()) unemailed.delete(userId);
+  return { valid, errors, invalidLines, fatal: false, users: { emailed, unemailed } };
+}
+
+const OWNERS_OF = "SELECT id, email FROM users WHERE email IN (SELECT value FROM json_each(?1))";
+const KNOWN_USERS = "SELECT id FROM users WHERE id IN (SELECT value FROM json_each(?1))";
+
+/**
+ * Pass 2, before anything is written: what only D1 knows. Returns [{ line, reason }]: a user_email that D1
+ * holds for another user (emails are unique, case-insensitively), and a user the file gives no user_email
+ * for that D1 does not have (its calls could not be written).
+ */
+export async function checkDatabase(db, check) {
+  const errors = [];
+  const { emailed, unemailed } = check.users;
+  const userOfEmail = new Map([...emailed].map(([id, { email }]) => [email.toLowerCase(), id]));
+  for (const json of jsonChunks([...emailed.values()].map(({ email }) => email))) {
+    for (const owner of (await db.prepare(OWNERS_OF).bind(json).all()).results) {
+      const userId = userOfEmail.get(owner.email.toLowerCase());
+      if (userId !== undefined && userId !== owner.id) {
+        errors.push({ line: emailed.get(userId).line, reason: `user_email belongs to user ${JSON.stringify(owner.id)} in D1` });
+      }
+    }
+  }
+  const known = new Set();
+  for (const json of jsonChunks([...unemailed.keys()])) {
+    for (const { id } of (await db.prepare(KNOWN_USERS).bind(json).all()).results) known.add(id);
+  }
+  for (const [userId, line] of unemailed) {
+    if (!known.has(userId)) errors.push({ line, reason: `user ${JSON.stringify(userId)} is not in D1, and the file gives no user_email for it` });
+  }
+  return errors.sort((a, b) => a.line - b.line);
 }
 
 /**

@@ -7,13 +7,36 @@
 //   platform          required  "web" (any case, spaces around ignored) or a telephony platform
 //   platform_number   optional  empty/blank/null means missing
 //   started_at        required  Unix epoch milliseconds, or an RFC 3339 instant (Z or an offset; see rfc3339.mjs)
-//   duration_seconds  optional  a number >= 0 (default 0)
-// Blank lines are skipped.
+//   duration_seconds  optional  a number of seconds (default 0)
+// Blank lines are skipped. Every record keeps the record rule (RULES below; src/call/record.rs and the
+// database's guard, migrations/0005, keep the same, held together by tests/vectors/call-records.json).
 import { parseRfc3339 } from "./rfc3339.mjs";
 
 export const FIELDS = ["id", "user_id", "user_email", "platform", "platform_number", "started_at", "duration_seconds"];
 const REQUIRED = ["id", "user_id", "platform", "started_at"];
-const MAX_TEXT = 1024;
+
+/** The record rule's bounds, and what each field must be (the same words as src/call/record.rs). */
+export const BOUNDS = {
+  idChars: 256,
+  platformChars: 64,
+  platformNumberChars: 64,
+  earliestStart: Date.UTC(2000, 0, 1),
+  endOfStarts: Date.UTC(2100, 0, 1),
+  durationMillis: 604_800_000,
+};
+export const RULES = {
+  id: "1 to 256 characters without surrounding whitespace",
+  user_id: "1 to 256 characters without surrounding whitespace",
+  platform: "1 to 64 characters, not blank",
+  platform_number: "at most 64 characters once trimmed",
+  started_at: "an instant from 2000-01-01T00:00:00Z up to (not including) 2100-01-01T00:00:00Z",
+  duration_seconds: "from 0 to one week (604,800 seconds)",
+};
+const broken = (field) => new RecordError(`${field} must be ${RULES[field]}`);
+/** Characters as the rule counts them (Unicode code points, as Rust and SQLite do; not UTF-16 units). */
+const chars = (text) => [...text].length;
+/** What the bucket rule trims (migrations/0001): space, tab, LF, CR. */
+const bucketTrim = (text) => text.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, "");
 
 export class RecordError extends Error {
   /** `fatal`: the file cannot be read past this line (a bad CSV header). */
@@ -75,21 +98,28 @@ function headerNames(line) {
   return names;
 }
 
+/** A text field's value: a string, or null when absent or empty (then an error if it is required). */
 function text(raw, name, { required }) {
   if (raw === undefined || raw === null || raw === "") {
     if (required) throw new RecordError(`${name} is required`);
     return null;
   }
   if (typeof raw !== "string") throw new RecordError(`${name} must be a string`);
-  if (raw.length > MAX_TEXT) throw new RecordError(`${name} is longer than ${MAX_TEXT} characters`);
-  if (required && raw.trim() === "") throw new RecordError(`${name} is blank`);
   return raw;
+}
+
+/** A call's or a user's id: refused, never trimmed, with surrounding White_Space (" c1" is not "c1"). */
+function id(raw, name) {
+  const value = text(raw, name, { required: true });
+  if (SURROUNDED.test(value) || chars(value) > BOUNDS.idChars) throw broken(name);
+  return value;
 }
 
 // user_email: the endpoint's rule (src/call/email.rs), so that every user the loader stores can be filtered by.
 // Both are checked against tests/vectors/user-emails.json.
 const WHITE_SPACE = "\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"; // Unicode White_Space
 const TRIM = new RegExp(`^[${WHITE_SPACE}]+|[${WHITE_SPACE}]+$`, "gu");
+const SURROUNDED = new RegExp(`^[${WHITE_SPACE}]|[${WHITE_SPACE}]$`, "u");
 const FORBIDDEN = new RegExp(
   `[${WHITE_SPACE}\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff"(),:;<>@[\\\\\\]]`,
   "u",
@@ -116,22 +146,23 @@ export function userEmail(text) {
 }
 
 function startedAt(raw) {
+  let millis = NaN;
   if (typeof raw === "number" || (typeof raw === "string" && /^-?\d+$/.test(raw.trim()))) {
-    const millis = Number(raw);
+    millis = Number(raw);
     if (!Number.isSafeInteger(millis)) throw new RecordError("started_at is not a whole number of milliseconds");
-    return millis;
+  } else if (typeof raw === "string") {
+    millis = parseRfc3339(raw.trim());
   }
-  if (typeof raw === "string") {
-    const millis = parseRfc3339(raw.trim());
-    if (!Number.isNaN(millis)) return millis;
-  }
-  throw new RecordError("started_at must be epoch milliseconds or an RFC 3339 datetime with Z or an offset");
+  if (Number.isNaN(millis)) throw new RecordError("started_at must be epoch milliseconds or an RFC 3339 datetime with Z or an offset");
+  if (millis < BOUNDS.earliestStart || millis >= BOUNDS.endOfStarts) throw broken("started_at");
+  return millis;
 }
 
+/** Seconds, at least 0, whose milliseconds (rounded half away from zero, as D1 rounds them) are at most a week. */
 function duration(raw) {
   if (raw === undefined || raw === null || raw === "") return 0;
   const value = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
-  if (!Number.isFinite(value) || value < 0) throw new RecordError("duration_seconds must be a number >= 0");
+  if (!(value >= 0) || Math.round(value * 1000) > BOUNDS.durationMillis) throw broken("duration_seconds");
   return value;
 }
 
@@ -140,12 +171,16 @@ export function normalize(fields) {
   const raw = text(fields.user_email, "user_email", { required: false });
   const email = raw === null ? "" : userEmail(raw);
   if (email === null) throw new RecordError("user_email is not an email address");
+  const platform = text(fields.platform, "platform", { required: true });
+  if (bucketTrim(platform) === "" || chars(platform) > BOUNDS.platformChars) throw broken("platform");
+  const number = text(fields.platform_number, "platform_number", { required: false });
+  if (number !== null && chars(bucketTrim(number)) > BOUNDS.platformNumberChars) throw broken("platform_number");
   return {
-    id: text(fields.id, "id", { required: true }),
-    user_id: text(fields.user_id, "user_id", { required: true }),
+    id: id(fields.id, "id"),
+    user_id: id(fields.user_id, "user_id"),
     user_email: email === "" ? null : email,
-    platform: text(fields.platform, "platform", { required: true }),
-    platform_number: text(fields.platform_number, "platform_number", { required: false }),
+    platform,
+    platform_number: number,
     started_at: startedAt(fields.started_at),
     duration_seconds: duration(fields.duration_seconds),
   };

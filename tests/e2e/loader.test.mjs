@@ -67,60 +67,114 @@ test("a changed record updates its call, and the rollups follow", async () => {
 
 test("bad lines are reported with their numbers and reasons, and nothing is loaded", async () => {
   const before = await count();
+  const start = Date.UTC(2026, 0, 1);
   const bad = await file("bad.ndjson", [
-    JSON.stringify({ id: "ok-1", user_id: "u-a", user_email: "a@example.com", platform: "sip", started_at: 1 }),
+    JSON.stringify({ id: "ok-1", user_id: "u-a", user_email: "a@example.com", platform: "sip", started_at: start + 1 }),
     "{not json",
-    JSON.stringify({ id: "ok-2", user_id: "u-a", platform: "sip", started_at: 2, duration_seconds: -5 }),
-    JSON.stringify({ id: "ok-1", user_id: "u-a", platform: "sip", started_at: 3 }),
-    JSON.stringify({ id: "ok-3", user_id: "u-b", user_email: "a@example.com", platform: "sip", started_at: 4 }),
+    JSON.stringify({ id: "ok-2", user_id: "u-a", platform: "sip", started_at: start + 2, duration_seconds: -5 }),
+    JSON.stringify({ id: "ok-1", user_id: "u-a", platform: "sip", started_at: start + 3 }),
+    JSON.stringify({ id: "ok-3", user_id: "u-b", user_email: "a@example.com", platform: "sip", started_at: start + 4 }),
     JSON.stringify({ id: "ok-4", user_id: "u-a", platform: "sip", started_at: "yesterday" }),
+    // The record rule (tests/vectors/call-records.json has them all): each would have reached D1 before.
+    JSON.stringify({ id: "rule-1", user_id: "u-a", platform: "sip", started_at: start, duration_seconds: 1e300 }),
+    JSON.stringify({ id: "rule-2", user_id: "u-a", platform: "sip", started_at: start, duration_seconds: 8 * 86400 }),
+    JSON.stringify({ id: "rule-3", user_id: "u-a", platform: "sip", started_at: Date.UTC(1999, 5, 1) }),
+    JSON.stringify({ id: "rule-4", user_id: "u-a", platform: "sip", started_at: Date.UTC(10000, 0, 1) }),
+    JSON.stringify({ id: "", user_id: "u-a", platform: "sip", started_at: start }),
+    JSON.stringify({ id: " c1", user_id: "u-a", platform: "sip", started_at: start }),
+    JSON.stringify({ id: "rule-7", user_id: "u-a ", platform: "sip", started_at: start }),
   ]);
   const result = await load(bad);
   assert.equal(result.code, 1);
   const reported = result.stderr.split("\n").filter((l) => l.startsWith(bad)).map((l) => l.slice(bad.length));
   assert.match(reported[0], /^:2: not JSON: /);
   assert.deepEqual(reported.slice(1), [
-    ":3: duration_seconds must be a number >= 0",
+    ":3: duration_seconds must be from 0 to one week (604,800 seconds)",
     ':4: call id "ok-1" already on line 1',
     ':5: user_email belongs to user "u-a" earlier in the file',
     ":6: started_at must be epoch milliseconds or an RFC 3339 datetime with Z or an offset",
+    ":7: duration_seconds must be from 0 to one week (604,800 seconds)",
+    ":8: duration_seconds must be from 0 to one week (604,800 seconds)",
+    ":9: started_at must be an instant from 2000-01-01T00:00:00Z up to (not including) 2100-01-01T00:00:00Z",
+    ":10: started_at must be an instant from 2000-01-01T00:00:00Z up to (not including) 2100-01-01T00:00:00Z",
+    ":11: id is required",
+    ":12: id must be 1 to 256 characters without surrounding whitespace",
+    ":13: user_id must be 1 to 256 characters without surrounding whitespace",
   ]);
-  assert.match(result.stderr, /5 bad line\(s\); nothing was loaded \(--skip-invalid loads the good ones\)/);
+  assert.match(result.stderr, /12 bad line\(s\); nothing was loaded \(--skip-invalid loads the good ones\)/);
   assert.equal(await count(), before);
 
   const skipping = await load(bad, "--skip-invalid");
   assert.equal(skipping.code, 0, skipping.stderr);
-  assert.match(skipping.stderr, /1 records in 1 batch\(es\).*1 written.*5 bad line\(s\) skipped/);
+  assert.match(skipping.stderr, /1 records in 1 batch\(es\).*1 written.*12 bad line\(s\) skipped/);
   assert.equal(await count("id LIKE 'ok-%'"), 1);
 });
 
 test("a bad CSV header stops the load at line 1", async () => {
-  const result = await load(await file("header.csv", ["id,user,platform,started_at", "a,b,c,0"]));
+  const result = await load(await file("header.csv", ["id,user,platform,started_at", "a,b,c,1767225600000"]));
   assert.equal(result.code, 1);
   assert.match(result.stderr, /header\.csv:1: bad CSV header: unknown column\(s\) user/);
   assert.match(result.stderr, /nothing was loaded/);
 });
 
-test("a batch D1 refuses is rolled back whole; earlier batches stay; fixing and reloading completes", async () => {
+test("before the first batch, D1 is asked what the file cannot know; a disagreement refuses the file whole", async () => {
+  const start = Date.UTC(2026, 2, 1);
+  const call = (i, user) => ({ id: `db-${i}`, platform: "sip", platform_number: "+9", started_at: start + i, duration_seconds: i, ...user });
+  // u-a holds a@example.com in D1 (the first test loaded it); u-nobody is in neither D1 nor the file's emails.
+  const lines = [
+    call(1, { user_id: "u-b2", user_email: "b2@example.com" }),
+    call(2, { user_id: "u-taker", user_email: "A@Example.com" }),
+    call(3, { user_id: "u-a" }),
+    call(4, { user_id: "u-nobody" }),
+    call(5, { user_id: "u-later" }),
+    call(6, { user_id: "u-later", user_email: "later@example.com" }),
+  ].map((r) => JSON.stringify(r));
+  const path = await file("db.ndjson", lines);
+  const result = await load(path, "--batch-rows", "1");
+  assert.equal(result.code, 1);
+  const reported = result.stderr.split("\n").filter((l) => l.startsWith(path)).map((l) => l.slice(path.length));
+  assert.deepEqual(reported, [
+    ':2: user_email belongs to user "u-a" in D1',
+    ':4: user "u-nobody" is not in D1, and the file gives no user_email for it',
+  ]);
+  assert.match(result.stderr, /load: 2 line\(s\) disagree with D1; nothing was loaded/);
+  assert.equal(await count("id LIKE 'db-%'"), 0, "not even the first batch");
+  // --skip-invalid skips bad lines, never disagreements with D1.
+  assert.equal((await load(path, "--skip-invalid")).code, 1);
+  assert.equal(await count("id LIKE 'db-%'"), 0);
+
+  lines[1] = JSON.stringify(call(2, { user_id: "u-taker", user_email: "taker@example.com" }));
+  lines[3] = JSON.stringify(call(4, { user_id: "u-nobody", user_email: "nobody@example.com" }));
+  const fixed = await load(await file("db.ndjson", lines), "--batch-rows", "2");
+  assert.equal(fixed.code, 0, fixed.stderr);
+  assert.match(fixed.stderr, /6 records in 3 batch\(es\).*6 written, 0 already up to date/);
+  assert.deepEqual(await sql("SELECT calls, duration_ms FROM calls_by_month WHERE bucket = '+9' AND period_start = ?1", start), [{ calls: 6, duration_ms: 21000 }]);
+});
+
+test("a batch D1 refuses all the same is rolled back whole; earlier batches stay; loading again completes", async () => {
+  // The file's own checks and D1's agree on everything here; D1's guard refuses one line anyway (as a
+  // database changed by another writer between the check and the load would).
+  const start = Date.UTC(2026, 3, 1);
   const lines = [1, 2, 3, 4, 5, 6].map((i) =>
-    JSON.stringify({ id: `fk-${i}`, user_id: i === 4 ? "u-nobody" : "u-a", platform: "sip", platform_number: "+9", started_at: 10_000 + i, duration_seconds: i }),
+    JSON.stringify({ id: `fk-${i}`, user_id: "u-a", platform: "sip", platform_number: "+8", started_at: start + i, duration_seconds: i }),
   );
   const path = await file("fk.ndjson", lines);
+  await sql("CREATE TRIGGER refuse_fk_4 BEFORE INSERT ON calls WHEN NEW.id = 'fk-4' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END");
   const result = await load(path, "--batch-rows", "2");
   assert.equal(result.code, 1);
-  assert.match(result.stderr, /lines 3-4: D1 refused the batch \(.*FOREIGN KEY constraint failed.*\); it was rolled back, 2 records before it are loaded, and loading the file again is safe/);
+  assert.match(result.stderr, /lines 3-4: D1 refused the batch \(.*refused for the test.*\); it was rolled back, 2 records before it are loaded, and loading the file again is safe/);
   assert.deepEqual((await sql("SELECT id FROM calls WHERE id LIKE 'fk-%' ORDER BY id")).map((r) => r.id), ["fk-1", "fk-2"]);
-  assert.deepEqual(await sql("SELECT calls FROM calls_by_hour WHERE bucket = '+9'"), [{ calls: 2 }], "rollups hold no trace of the refused batch");
+  assert.deepEqual(await sql("SELECT calls FROM calls_by_hour WHERE bucket = '+8'"), [{ calls: 2 }], "rollups hold no trace of the refused batch");
 
-  lines[3] = JSON.stringify({ id: "fk-4", user_id: "u-new", user_email: "new@example.com", platform: "sip", platform_number: "+9", started_at: 10_004, duration_seconds: 4 });
-  const fixed = await load(await file("fk.ndjson", lines), "--batch-rows", "2");
-  assert.equal(fixed.code, 0, fixed.stderr);
-  assert.match(fixed.stderr, /6 records in 3 batch\(es\).*4 written, 2 already up to date/);
-  assert.deepEqual(await sql("SELECT calls, duration_ms FROM calls_by_hour WHERE bucket = '+9'"), [{ calls: 6, duration_ms: 21000 }]);
+  await sql("DROP TRIGGER refuse_fk_4");
+  const again = await load(path, "--batch-rows", "2");
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /6 records in 3 batch\(es\).*4 written, 2 already up to date/);
+  assert.deepEqual(await sql("SELECT calls, duration_ms FROM calls_by_hour WHERE bucket = '+8'"), [{ calls: 6, duration_ms: 21000 }]);
 });
 
 test("long loads report progress", async () => {
-  const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: `p-${i}`, user_id: "u-a", platform: "pstn", started_at: i * 1000 }));
+  const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: `p-${i}`, user_id: "u-a", platform: "pstn", started_at: Date.UTC(2026, 4, 1) + i * 1000 }));
   const result = await load(await file("progress.ndjson", lines), "--batch-rows", "500");
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /^loaded 3,000 \/ 3,000 records \(100%\), [\d,]+ records\/s$/m);

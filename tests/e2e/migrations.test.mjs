@@ -1,6 +1,6 @@
 // Upgrading a database that already holds calls: 0002 (rollups) and 0004 (quarter-hour rollups) must
 // backfill them, applied with `wrangler d1 migrations apply` as a user would, and the worker must then answer
-// from the rollups; 0003 guards `calls` against writes the rollups could not account for.
+// from the rollups; 0003, then 0005 (the record rule), guard `calls` against writes the rollups could not account for.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { withBindings } from "../../scripts/lib/bindings.mjs";
@@ -9,7 +9,7 @@ import { createKeys, ENDPOINT, load, migrate, newStateDir, request, startWorker 
 
 let worker;
 let keys;
-const MIGRATIONS = ["0001_users_and_calls.sql", "0002_rollups.sql", "0003_calls_guard.sql", "0004_quarter_hour_rollups.sql"];
+const MIGRATIONS = ["0001_users_and_calls.sql", "0002_rollups.sql", "0003_calls_guard.sql", "0004_quarter_hour_rollups.sql", "0005_record_rule.sql"];
 
 /** Applies the first `count` migrations to `state` (the same local database each time, as it grows). */
 const upTo = (state, count) => migrate(state, { files: MIGRATIONS.slice(0, count) });
@@ -27,13 +27,14 @@ before(async () => {
   assert.match(output, /0002_rollups\.sql\s*│\s*✅/);
   assert.match(await upTo(state, 3), /0003_calls_guard\.sql\s*│\s*✅/);
   assert.match(await upTo(state, 4), /0004_quarter_hour_rollups\.sql\s*│\s*✅/);
+  assert.match(await upTo(state, 5), /0005_record_rule\.sql\s*│\s*✅/);
   keys = await createKeys(state, { admin: { role: "super_admin" } });
   worker = await startWorker(state, { vars: { DIAGNOSTICS: "on" } });
 });
 
 after(() => worker?.stop());
 
-test("0002 to 0004 create every trigger whole", async () => {
+test("0002 to 0005 create every trigger whole", async () => {
   const triggers = await withBindings({ persistTo: worker.state }, async (env) =>
     (await env.DB.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all()).results,
   );
@@ -45,6 +46,8 @@ test("0002 to 0004 create every trigger whole", async () => {
     "calls_guard_update",
     "calls_inserted",
     "calls_updated",
+    "users_guard_insert",
+    "users_guard_update",
   ]);
   for (const { name, sql } of triggers) assert.match(sql, /\bEND$/, `${name} ends with its END`);
   const added = triggers.find((t) => t.name === "call_facts_added").sql;
@@ -122,12 +125,13 @@ test("writes the rollups could not account for are refused, and change nothing",
       numericText: await attempt(insert, "guard-4", String(start), "60"),
     };
   });
-  assert.match(refusals.nullId, /calls\.id must not be NULL/);
-  assert.match(refusals.isoStart, /calls\.started_at must be an integer: Unix epoch milliseconds/);
+  // 0005's guard (the record rule) replaced 0003's and kept what it refused (tests/e2e/guard.test.mjs: the rest).
+  assert.match(refusals.nullId, /calls\.id must be 1 to 256 characters without surrounding whitespace/);
+  assert.match(refusals.isoStart, /calls\.started_at must be an integer of epoch milliseconds from 2000-01-01T00:00:00Z/);
   assert.match(refusals.fractionalStart, /calls\.started_at must be an integer/);
-  assert.match(refusals.textDuration, /calls\.duration_seconds must be a number of seconds/);
+  assert.match(refusals.textDuration, /calls\.duration_seconds must be a number from 0 to one week/);
   assert.match(refusals.updateStart, /calls\.started_at must be an integer/);
-  assert.match(refusals.updateDuration, /calls\.duration_seconds must be a number of seconds/);
+  assert.match(refusals.updateDuration, /calls\.duration_seconds must be a number from 0 to one week/);
   assert.equal(refusals.numericText, "accepted");
 
   // Only the accepted call was added (+1 call, +1 minute on its number), in the rollups and in the raw query.

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import { csvHeader, lineParser, normalize, RecordError, splitCsvLine } from "../../scripts/lib/records.mjs";
 
 const VECTORS = JSON.parse(readFileSync(new URL("../vectors/user-emails.json", import.meta.url), "utf8"));
+const CALLS = JSON.parse(readFileSync(new URL("../vectors/call-records.json", import.meta.url), "utf8"));
 
 test("splits CSV lines with RFC 4180 quoting", () => {
   assert.deepEqual(splitCsvLine("a,b,,d"), ["a", "b", "", "d"]);
@@ -45,7 +46,7 @@ test("normalizes a record and explains what is wrong with a bad one", () => {
   assert.equal(normalize({ ...base, user_email: " A@x.io " }).user_email, "A@x.io");
   for (const [change, reason] of [
     [{ id: "" }, /^id is required$/],
-    [{ id: "   " }, /^id is blank$/],
+    [{ id: "   " }, /^id must be 1 to 256 characters without surrounding whitespace$/],
     [{ id: 7 }, /^id must be a string$/],
     [{ user_id: undefined }, /^user_id is required$/],
     [{ platform: null }, /^platform is required$/],
@@ -56,11 +57,12 @@ test("normalizes a record and explains what is wrong with a bad one", () => {
     [{ started_at: "2026-11-01T24:00:00Z" }, /^started_at must be/],
     [{ started_at: "1.5" }, /^started_at must be/],
     [{ started_at: "99999999999999999999" }, /whole number of milliseconds/],
-    [{ duration_seconds: "-1" }, /^duration_seconds must be a number >= 0$/],
+    [{ duration_seconds: "-1" }, /^duration_seconds must be from 0 to one week \(604,800 seconds\)$/],
     [{ duration_seconds: "NaN" }, /duration_seconds/],
     [{ duration_seconds: "ten" }, /duration_seconds/],
     [{ user_email: "nope" }, /^user_email is not an email address$/],
-    [{ platform_number: "x".repeat(1025) }, /longer than 1024/],
+    [{ platform_number: "x".repeat(1025) }, /^platform_number must be at most 64 characters once trimmed$/],
+    [{ started_at: "2100-01-01T00:00:00Z" }, /^started_at must be an instant from 2000-01-01T00:00:00Z up to \(not including\) 2100-01-01T00:00:00Z$/],
   ]) {
     assert.throws(() => normalize({ ...base, ...change }), (error) => error instanceof RecordError && reason.test(error.message), JSON.stringify(change));
   }
@@ -69,21 +71,21 @@ test("normalizes a record and explains what is wrong with a bad one", () => {
 test("NDJSON lines are objects with known fields", () => {
   const parse = lineParser("ndjson");
   assert.equal(parse("   "), null);
-  assert.equal(parse('{"id":"c","user_id":"u","platform":"web","started_at":0}').platform, "web");
+  assert.equal(parse('{"id":"c","user_id":"u","platform":"web","started_at":1700000000000}').platform, "web");
   assert.throws(() => parse("[1]"), /not a JSON object/);
   assert.throws(() => parse("{"), /not JSON/);
-  assert.throws(() => parse('{"id":"c","user_id":"u","platform":"web","started_at":0,"extra":1}'), /unknown field\(s\) extra/);
+  assert.throws(() => parse('{"id":"c","user_id":"u","platform":"web","started_at":1700000000000,"extra":1}'), /unknown field\(s\) extra/);
 });
 
 test("CSV lines follow their header", () => {
   const parse = lineParser("csv");
   assert.equal(parse("id,user_id,platform,platform_number,started_at"), null);
-  assert.equal(parse('c1,u1,sip,"+1 555",0').platform_number, "+1 555");
-  assert.throws(() => parse("c1,u1,sip,0"), /4 fields where the header has 5/);
+  assert.equal(parse('c1,u1,sip,"+1 555",1700000000000').platform_number, "+1 555");
+  assert.throws(() => parse("c1,u1,sip,1700000000000"), /4 fields where the header has 5/);
 });
 
 test("user_email: the loader accepts exactly what the endpoint can match (the shared vectors)", () => {
-  const base = { id: "c1", user_id: "u1", platform: "sip", started_at: "1" };
+  const base = { id: "c1", user_id: "u1", platform: "sip", started_at: "1700000000000" };
   assert.ok(VECTORS.accepted.length >= 15 && VECTORS.refused.length >= 30);
   for (const { input, email } of VECTORS.accepted) {
     assert.equal(normalize({ ...base, user_email: input }).user_email, email, JSON.stringify(input));
@@ -94,5 +96,19 @@ test("user_email: the loader accepts exactly what the endpoint can match (the sh
       continue;
     }
     assert.throws(() => normalize({ ...base, user_email: input }), (e) => e instanceof RecordError && e.message === "user_email is not an email address", JSON.stringify(input));
+  }
+});
+
+test("the record rule: the loader accepts and refuses exactly what the shared vectors say", () => {
+  assert.ok(CALLS.accepted.length >= 20 && CALLS.refused.length >= 30);
+  for (const { name, record } of CALLS.accepted) {
+    assert.doesNotThrow(() => normalize(record), name);
+  }
+  for (const { name, record, field } of CALLS.refused) {
+    assert.throws(
+      () => normalize(record),
+      (e) => e instanceof RecordError && e.message.startsWith(`${field} `),
+      `${name}: refused for ${field}`,
+    );
   }
 });
