@@ -87,7 +87,7 @@ const n = (x, one, many = `${one}s`) => `${x.toLocaleString("en")} ${x === 1 ? o
 const where = opts.remote ? "remote D1" : "local D1";
 const span = summary.span ? ` from ${monthText(summary.span[0])} to ${monthText(summary.span[1] - 1)}` : "";
 const scope = `${n(summary.calls, "call")}; call_facts in ${n(summary.chunks, "chunk")} of ids, the ${ROLLUPS.length} rollups in ${n(summary.ranges, "range")} over ${n(summary.months, "month")} with data${span}`;
-const cost = `${where} read ${n(summary.d1.rowsRead, "row")} and wrote ${n(summary.d1.rowsWritten, "row")} in ${n(summary.d1.statements, "statement")}, ${((Date.now() - started) / 1000).toFixed(1)} s`;
+const cost = `${where} read ${n(summary.d1.rowsRead, "row")} and wrote ${n(summary.d1.rowsWritten, "row")} in ${n(summary.d1.statements, "statement")} (the longest ${(summary.d1.longestMs / 1000).toFixed(1)} s), ${((Date.now() - started) / 1000).toFixed(1)} s`;
 const order = ["call_facts", ...ROLLUPS.map((t) => t.name)];
 const tables = Object.entries(summary.differences).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
 const total = tables.reduce((sum, [, count]) => sum + count, 0);

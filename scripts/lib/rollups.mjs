@@ -277,9 +277,10 @@ RETURNING id`;
 
 /** A D1 database whose statements' meta (rows read and written) is added up. */
 function metered(db) {
-  const totals = { statements: 0, rowsRead: 0, rowsWritten: 0, batches: 0 };
+  const totals = { statements: 0, rowsRead: 0, rowsWritten: 0, batches: 0, longestMs: 0 };
   const add = (meta) => {
     totals.statements++;
+    totals.longestMs = Math.max(totals.longestMs, meta?.duration ?? 0);
     totals.rowsRead += meta?.rows_read ?? 0;
     totals.rowsWritten += meta?.rows_written ?? 0;
   };
@@ -328,7 +329,8 @@ export function ledgerLine(row) {
  * `onLine(text)` gets each difference (check: at most `show` per table and range, then a count of the rest)
  * or each fix (repair); `onProgress(text)` a line per month. Returns a summary: { differences: { table:
  * count }, fixes: [{ table, range, differed, deleted, written }], remaining, users, months, ranges, chunks,
- * calls, span, deleted, written, d1: { statements, batches, rowsRead, rowsWritten } }.
+ * calls, span, deleted, written, d1: { statements, batches, rowsRead, rowsWritten, longestMs } } (longestMs:
+ * the longest statement as D1 timed it, against its 30 s limit).
  */
 export async function run(d1, { mode = "check", show = DEFAULT_SHOW, splitAbove = DEFAULT_SPLIT_ABOVE, ledgerChunk = DEFAULT_LEDGER_CHUNK, onLine = () => {}, onProgress = () => {} } = {}) {
   const db = metered(d1);
