@@ -6,11 +6,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use js_sys::{futures::JsFuture, Array, ArrayBuffer, Object, Promise, Reflect, Uint8Array};
+use js_sys::{futures::JsFuture, Array, ArrayBuffer, Object, Promise, Reflect, Uint8Array, JSON};
 use wasm_bindgen::prelude::*;
 use worker::Env;
 
-use crate::platform::{Cell, Param, Platform, PlatformError, Rows, Statement};
+use crate::platform::{Cell, Listed, Param, Platform, PlatformError, Rows, Statement};
 use crate::time::zone::{parse_gmt_offset, Offsets, TimeZone};
 
 /// KV caches a key's record at the edge for this long (its floor). With the isolate's own memory of it
@@ -39,7 +39,7 @@ extern "C" {
 
     /// JavaScript's `String(value)`.
     #[wasm_bindgen(js_name = String)]
-    fn js_string(value: &JsValue) -> String;
+    pub fn js_string(value: &JsValue) -> String;
 
     /// A Rate Limiting binding (`[[ratelimits]]`).
     type RateLimitBinding;
@@ -50,6 +50,17 @@ extern "C" {
     type KvNamespace;
     #[wasm_bindgen(method, catch, js_name = get)]
     fn get_text(this: &KvNamespace, key: &str, options: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = put)]
+    fn put_text(this: &KvNamespace, key: &str, value: &str, options: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn list(this: &KvNamespace, options: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = delete)]
+    fn delete_key(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
+
+    /// A queue's producer binding.
+    type QueueProducer;
+    #[wasm_bindgen(method, catch, js_name = sendBatch)]
+    fn send_batch(this: &QueueProducer, messages: &Array) -> Result<Promise, JsValue>;
 
     /// A D1 database, a Sessions API session of one, and a prepared statement.
     type D1Database;
@@ -63,6 +74,10 @@ extern "C" {
     fn bind(this: &D1Statement, values: &Array) -> Result<D1Statement, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn all(this: &D1Statement) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = prepare)]
+    fn prepare_on_primary(this: &D1Database, sql: &str) -> Result<D1Statement, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = batch)]
+    fn run_batch(this: &D1Database, statements: &Array) -> Result<Promise, JsValue>;
 
     /// `Intl.DateTimeFormat`: the runtime's time zone data.
     #[wasm_bindgen(js_namespace = Intl, js_name = DateTimeFormat)]
@@ -190,22 +205,84 @@ impl Platform for Cloudflare {
             .and_then(|prepared| prepared.bind(&js_params(&statement.params)))
             .map_err(&failed)?;
         let result = settle(prepared.all(), "D1 query failed").await?;
-        let rows_read = Reflect::get(&result, &"meta".into())
-            .ok()
-            .and_then(|meta| number(&meta, "rows_read"))
-            .unwrap_or(0);
-        let results: Array = Reflect::get(&result, &"results".into())
-            .map_err(&failed)?
+        rows(&result, statement.columns)
+    }
+
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<Rows>, PlatformError> {
+        let failed = js_failure("D1 batch failed");
+        let db: D1Database = self.binding("D1", "DB")?;
+        let prepared = Array::new();
+        for statement in statements {
+            let bound = db
+                .prepare_on_primary(&statement.sql)
+                .and_then(|prepared| prepared.bind(&js_params(&statement.params)))
+                .map_err(&failed)?;
+            prepared.push(&bound);
+        }
+        let results: Array = settle(db.run_batch(&prepared), "D1 batch failed")
+            .await?
             .dyn_into()
-            .map_err(|_| PlatformError("D1 query failed: no results array".into()))?;
-        let rows = results
+            .map_err(|_| PlatformError("D1 batch failed: no results".into()))?;
+        statements
             .iter()
-            .map(|row| {
-                let value = |name: &str| Reflect::get(&row, &name.into()).unwrap_or(JsValue::NULL);
-                statement.columns.iter().map(|name| cell(value(name))).collect()
+            .zip(results.iter())
+            .map(|(statement, result)| rows(&result, statement.columns))
+            .collect()
+    }
+
+    async fn send(&self, binding: &str, messages: &[String]) -> Result<(), PlatformError> {
+        let queue: QueueProducer = self.binding("Queue", binding)?;
+        let batch: Array = messages
+            .iter()
+            .map(|body| {
+                let message = Object::new();
+                let _ = Reflect::set(&message, &"body".into(), &body.into());
+                let _ = Reflect::set(&message, &"contentType".into(), &"text".into());
+                JsValue::from(message)
             })
             .collect();
-        Ok(Rows { rows, rows_read })
+        settle(queue.send_batch(&batch), "queue send failed").await.map(drop)
+    }
+
+    async fn kv_put(&self, binding: &str, name: &str, value: &str, metadata: &str) -> Result<(), PlatformError> {
+        let kv: KvNamespace = self.binding("KV", binding)?;
+        let options = Object::new();
+        let metadata = JSON::parse(metadata).map_err(js_failure("KV metadata is not JSON"))?;
+        let _ = Reflect::set(&options, &"metadata".into(), &metadata);
+        settle(kv.put_text(name, value, &options), "KV put failed").await.map(drop)
+    }
+
+    async fn kv_get(&self, binding: &str, name: &str) -> Result<Option<String>, PlatformError> {
+        let kv: KvNamespace = self.binding("KV", binding)?;
+        let options = Object::new();
+        let _ = Reflect::set(&options, &"type".into(), &"text".into());
+        Ok(settle(kv.get_text(name, &options), "KV get failed").await?.as_string())
+    }
+
+    async fn kv_list(&self, binding: &str, prefix: &str, limit: u32) -> Result<Vec<Listed>, PlatformError> {
+        let kv: KvNamespace = self.binding("KV", binding)?;
+        let options = Object::new();
+        let _ = Reflect::set(&options, &"prefix".into(), &prefix.into());
+        let _ = Reflect::set(&options, &"limit".into(), &limit.into());
+        let page = settle(kv.list(&options), "KV list failed").await?;
+        let keys: Array = Reflect::get(&page, &"keys".into())
+            .ok()
+            .and_then(|keys| keys.dyn_into().ok())
+            .ok_or_else(|| PlatformError("KV list failed: no keys".into()))?;
+        Ok(keys
+            .iter()
+            .filter_map(|key| {
+                let name = Reflect::get(&key, &"name".into()).ok()?.as_string()?;
+                let metadata = Reflect::get(&key, &"metadata".into()).ok().filter(|m| !m.is_undefined() && !m.is_null());
+                let metadata = metadata.and_then(|m| JSON::stringify(&m).ok()).map(String::from);
+                Some(Listed { name, metadata })
+            })
+            .collect())
+    }
+
+    async fn kv_delete(&self, binding: &str, name: &str) -> Result<(), PlatformError> {
+        let kv: KvNamespace = self.binding("KV", binding)?;
+        settle(kv.delete_key(name), "KV delete failed").await.map(drop)
     }
 
     async fn asset(&self, path: &str) -> Result<String, PlatformError> {
@@ -239,6 +316,28 @@ impl Platform for Cloudflare {
     fn wasm_memory_bytes(&self) -> u64 {
         core::arch::wasm32::memory_size::<0>() as u64 * 65_536
     }
+}
+
+/// A D1 result (`{results, meta}`) as rows of `columns`.
+fn rows(result: &JsValue, columns: &[&str]) -> Result<Rows, PlatformError> {
+    let meta = Reflect::get(result, &"meta".into()).ok();
+    let count = |name| meta.as_ref().and_then(|meta| number(meta, name)).unwrap_or(0);
+    let results: Array = Reflect::get(result, &"results".into())
+        .ok()
+        .and_then(|results| results.dyn_into().ok())
+        .ok_or_else(|| PlatformError("D1 query failed: no results array".into()))?;
+    let rows = results
+        .iter()
+        .map(|row| {
+            let value = |name: &str| Reflect::get(&row, &name.into()).unwrap_or(JsValue::NULL);
+            columns.iter().map(|name| cell(value(name))).collect()
+        })
+        .collect();
+    Ok(Rows {
+        rows,
+        rows_read: count("rows_read"),
+        rows_written: count("rows_written"),
+    })
 }
 
 /// Integers are bound as JS numbers (exact to 2^53).

@@ -10,7 +10,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::access::key;
-use crate::platform::{Cell, Platform, PlatformError, Rows, Statement};
+use crate::platform::{Cell, Listed, Platform, PlatformError, Rows, Statement};
 use crate::time::zone::{Offsets, TimeZone};
 
 /// 2026-11-01T00:00:00Z.
@@ -40,6 +40,12 @@ pub struct MemoryPlatform {
     statements: RefCell<Vec<Statement>>,
     answer: Rows,
     fail_database: bool,
+    batches: RefCell<Vec<Vec<Statement>>>,
+    /// How many of the next batches fail.
+    failing_batches: Counter<u32>,
+    sent: RefCell<Vec<(String, Vec<String>)>>,
+    fail_send: bool,
+    kv: RefCell<std::collections::BTreeMap<(String, String), (String, String)>>,
 }
 
 impl Default for MemoryPlatform {
@@ -61,6 +67,11 @@ impl MemoryPlatform {
             statements: RefCell::default(),
             answer: Rows::default(),
             fail_database: false,
+            batches: RefCell::default(),
+            failing_batches: Counter::new(0),
+            sent: RefCell::default(),
+            fail_send: false,
+            kv: RefCell::default(),
         };
         platform.add_key(ADMIN_KEY, r#"{"role":"super_admin"}"#);
         platform.add_key(VIEWER_KEY, r#"{"role":"admin"}"#);
@@ -89,6 +100,7 @@ impl MemoryPlatform {
                 .map(|row| row.iter().map(|text| Cell::Text((*text).to_owned())).collect())
                 .collect(),
             rows_read,
+            rows_written: 0,
         };
         self
     }
@@ -102,6 +114,31 @@ impl MemoryPlatform {
     pub fn with_failing_database(mut self) -> Self {
         self.fail_database = true;
         self
+    }
+
+    /// The next `count` D1 batches fail (then they succeed).
+    pub fn fail_batches(&self, count: u32) {
+        self.failing_batches.set(count);
+    }
+
+    pub fn with_failing_queue(mut self) -> Self {
+        self.fail_send = true;
+        self
+    }
+
+    /// Every D1 batch run, in order (failed ones included).
+    pub fn batches(&self) -> Vec<Vec<Statement>> {
+        self.batches.borrow().clone()
+    }
+
+    /// Every message sent, by binding, in order.
+    pub fn sent(&self) -> Vec<(String, Vec<String>)> {
+        self.sent.borrow().clone()
+    }
+
+    /// A KV entry's value and metadata.
+    pub fn kv_entry(&self, binding: &str, name: &str) -> Option<(String, String)> {
+        self.kv.borrow().get(&(binding.to_owned(), name.to_owned())).cloned()
     }
 
     /// The fingerprint `access` gives a key.
@@ -173,6 +210,48 @@ impl Platform for MemoryPlatform {
             return Err(PlatformError::new("D1 query failed", "no such table: calls_by_day"));
         }
         Ok(self.answer.clone())
+    }
+
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<Rows>, PlatformError> {
+        self.batches.borrow_mut().push(statements.to_vec());
+        if self.failing_batches.get() > 0 {
+            self.failing_batches.set(self.failing_batches.get() - 1);
+            return Err(PlatformError::new("D1 batch failed", "D1_ERROR: database is locked"));
+        }
+        Ok(statements.iter().map(|_| Rows { rows_written: 3, ..Rows::default() }).collect())
+    }
+
+    async fn send(&self, binding: &str, messages: &[String]) -> Result<(), PlatformError> {
+        if self.fail_send {
+            return Err(PlatformError::new("queue send failed", "Queue is overloaded"));
+        }
+        self.sent.borrow_mut().push((binding.to_owned(), messages.to_vec()));
+        Ok(())
+    }
+
+    async fn kv_put(&self, binding: &str, name: &str, value: &str, metadata: &str) -> Result<(), PlatformError> {
+        let key = (binding.to_owned(), name.to_owned());
+        self.kv.borrow_mut().insert(key, (value.to_owned(), metadata.to_owned()));
+        Ok(())
+    }
+
+    async fn kv_get(&self, binding: &str, name: &str) -> Result<Option<String>, PlatformError> {
+        Ok(self.kv_entry(binding, name).map(|(value, _)| value))
+    }
+
+    async fn kv_list(&self, binding: &str, prefix: &str, limit: u32) -> Result<Vec<Listed>, PlatformError> {
+        let kv = self.kv.borrow();
+        let listed = kv
+            .iter()
+            .filter(|((b, name), _)| b == binding && name.starts_with(prefix))
+            .take(limit as usize)
+            .map(|((_, name), (_, metadata))| Listed { name: name.clone(), metadata: Some(metadata.clone()) });
+        Ok(listed.collect())
+    }
+
+    async fn kv_delete(&self, binding: &str, name: &str) -> Result<(), PlatformError> {
+        self.kv.borrow_mut().remove(&(binding.to_owned(), name.to_owned()));
+        Ok(())
     }
 
     async fn asset(&self, path: &str) -> Result<String, PlatformError> {

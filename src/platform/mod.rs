@@ -61,11 +61,19 @@ impl Cell {
     }
 }
 
-/// A statement's rows, each with one cell per column of the statement, and the rows D1 read for them.
+/// A statement's rows, each with one cell per column of the statement, and the rows D1 read and wrote.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rows {
     pub rows: Vec<Vec<Cell>>,
     pub rows_read: u64,
+    pub rows_written: u64,
+}
+
+/// A KV entry's name and its metadata's text (JSON), as a listing gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub name: String,
+    pub metadata: Option<String>,
 }
 
 // The futures are never sent across threads (a Worker isolate has one), so no Send bound.
@@ -84,6 +92,22 @@ pub trait Platform {
 
     /// Runs one read statement on D1 (through a Sessions API session, so a read replica may answer).
     async fn query(&self, statement: &Statement) -> Result<Rows, PlatformError>;
+
+    /// Runs statements on D1's primary as one transaction (`batch()`): all of them, or none.
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<Rows>, PlatformError>;
+
+    /// Sends messages (text) to the queue whose producer binding is `binding`, in one call.
+    async fn send(&self, binding: &str, messages: &[String]) -> Result<(), PlatformError>;
+
+    /// Writes a KV entry (`metadata`: JSON text kept with it) in the namespace `binding`.
+    async fn kv_put(&self, binding: &str, name: &str, value: &str, metadata: &str) -> Result<(), PlatformError>;
+
+    async fn kv_get(&self, binding: &str, name: &str) -> Result<Option<String>, PlatformError>;
+
+    /// At most `limit` entries whose names start with `prefix`, in name order, with their metadata.
+    async fn kv_list(&self, binding: &str, prefix: &str, limit: u32) -> Result<Vec<Listed>, PlatformError>;
+
+    async fn kv_delete(&self, binding: &str, name: &str) -> Result<(), PlatformError>;
 
     /// A static asset's text (from `public/`), such as the OpenAPI document.
     async fn asset(&self, path: &str) -> Result<String, PlatformError>;

@@ -5,7 +5,8 @@
 //! counts a row read again each time SQLite sorts it, so grouping by part or period too would double the
 //! rows read. The parts travel as one bound JSON array, read with `json_each`, so the statement's size and
 //! its number of parameters do not grow with the number of periods (D1 allows 100 parameters and 5 terms
-//! per compound SELECT: here at most 2 and 5).
+//! per compound SELECT: here at most 2 and 5). (Errors quote a label as it is, not with `{:?}`: Debug
+//! formatting of text would bring Unicode's printable tables into the wasm.)
 
 use std::collections::HashMap;
 
@@ -175,11 +176,11 @@ impl Query {
             let mut fields = entry.split(':');
             let part = fields.next().and_then(|i| i.parse::<usize>().ok()).filter(|&i| i < self.targets.len());
             let Some(part) = part else {
-                return Err(self.unreadable(None, format!("bucket {label:?} has a part that is not one of the statement's: {entry:?}")));
+                return Err(self.unreadable(None, format!("bucket \"{label}\" has a part that is not one of the statement's: \"{entry}\"")));
             };
             let mut number = || fields.next().and_then(|n| n.parse::<i64>().ok());
             let (Some(calls), Some(millis), None) = (number(), number(), fields.next()) else {
-                return Err(self.unreadable(Some(part), format!("bucket {label:?} has a row that is not whole calls and milliseconds: {entry:?}")));
+                return Err(self.unreadable(Some(part), format!("bucket \"{label}\" has a row that is not whole calls and milliseconds: \"{entry}\"")));
             };
             for &(period, sign) in &self.targets[part] {
                 let sign = i64::from(sign);
@@ -187,7 +188,7 @@ impl Query {
                 let add = |total: i64, value: i64| value.checked_mul(sign).and_then(|v| total.checked_add(v));
                 let added = add(sum.0, calls).zip(add(sum.1, millis));
                 let Some(added) = added else {
-                    return Err(self.unreadable(Some(part), format!("bucket {label:?}'s sum overflows")));
+                    return Err(self.unreadable(Some(part), format!("bucket \"{label}\"'s sum overflows")));
                 };
                 *sum = added;
             }
@@ -196,7 +197,7 @@ impl Query {
             .map(|(calls, millis)| match (u64::try_from(calls), u64::try_from(millis)) {
                 // A period without calls has no duration either; anything else means the rollups disagree.
                 (Ok(calls), Ok(millis)) if calls > 0 || millis == 0 => Ok((calls, millis)),
-                _ => Err(self.unreadable(None, format!("bucket {label:?} sums to {calls} calls and {millis} ms in a period"))),
+                _ => Err(self.unreadable(None, format!("bucket \"{label}\" sums to {calls} calls and {millis} ms in a period"))),
             })
             .collect()
     }
@@ -224,7 +225,7 @@ mod tests {
     fn rows(rows: &[(&str, &str)]) -> Rows {
         Rows {
             rows: rows.iter().map(|(b, p)| vec![Cell::Text((*b).into()), Cell::Text((*p).into())]).collect(),
-            rows_read: 0,
+            ..Rows::default()
         }
     }
 
@@ -321,7 +322,7 @@ mod tests {
         for bad in ["", "0:2", "0:2:x", "9:2:3", "0:2:3,", "0:2:3:4", "-1:2:3"] {
             assert!(error(bad).starts_with("unreadable rows from calls_by"), "{bad}");
         }
-        let not_text = Rows { rows: vec![vec![Cell::Integer(5), Cell::Text("0:1:1".into())]], rows_read: 0 };
+        let not_text = Rows { rows: vec![vec![Cell::Integer(5), Cell::Text("0:1:1".into())]], ..Rows::default() };
         assert!(matches!(query.decode(&not_text), Err(RowsError::Unreadable(_))));
     }
 
