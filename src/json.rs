@@ -78,6 +78,11 @@ impl<'a> Json<'a> {
     /// Reads an object, calling `member(self, name)` for each member in order; `member` must read or skip
     /// exactly one value.
     pub fn object(&mut self, mut member: impl FnMut(&mut Self, String) -> Result<(), String>) -> Result<(), String> {
+        self.members(&mut member)
+    }
+
+    /// [`Self::object`]'s loop, once for every reader (a `dyn` callback: one copy in the wasm).
+    fn members(&mut self, member: &mut dyn FnMut(&mut Self, String) -> Result<(), String>) -> Result<(), String> {
         self.expect(b'{')?;
         if self.eat(b'}') {
             return Ok(());
