@@ -20,12 +20,14 @@
 //! | `platform` | the runtime as one trait; Cloudflare's bindings; the in-memory one | `time`                           |
 //! | `access`   | rate limits, bearer token, key records, key cache, the decision | `time`, `json`, `platform`          |
 //! | `report`   | the calls-by-phone-number report, from parameters to rows      | `time`, `call`, `platform`           |
-//! | `http`     | one request start to finish, routes, errors, envelope, log     | `time`, `call`, `platform`, `access`, `report` |
-//! | `entry`    | the wasm events (fetch)                                        | `platform`, `access`, `http`         |
+//! | `ingest`   | the end-call webhook, its queue consumer, its dead letters     | `time`, `json`, `call`, `platform`   |
+//! | `http`     | one request start to finish, routes, errors, envelope, log     | `time`, `call`, `platform`, `access`, `report`, `ingest` |
+//! | `entry`    | the wasm events (fetch, queue)                                 | `platform`, `access`, `ingest`, `http` |
 
 pub mod access;
 pub mod call;
 pub mod http;
+pub mod ingest;
 pub mod json;
 pub mod platform;
 pub mod report;

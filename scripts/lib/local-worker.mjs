@@ -106,13 +106,20 @@ export async function createKeys(state, specs) {
 
 /**
  * A Wrangler configuration for a local worker: wrangler.toml as shipped (read by wrangler itself), with the
- * rate limits' `limit` replaced where `limits` says ({ clientIp, apiKey }: requests per period), and without
- * the KV binding if `kv` is false (a deployment that lost it). Its build step is left out: the worker is
- * built once, by scripts/build.sh. Returns the path of the written wrangler.json.
+ * rate limits' `limit` replaced where `limits` says ({ clientIp, apiKey, webhookIp, webhookKey }: requests
+ * per period), the queue consumers' settings where `consumers` says ({ max_retries, max_batch_timeout...},
+ * for every consumer), and without the KV binding if `kv` is false (a deployment that lost it). Its build
+ * step is left out: the worker is built once, by scripts/build.sh. Returns the path of the written
+ * wrangler.json.
  */
-export async function localConfig({ limits = {}, kv = true, vars = {} } = {}) {
+export async function localConfig({ limits = {}, kv = true, vars = {}, consumers = {} } = {}) {
   const config = await shippedConfig();
-  const limit = { CLIENT_IP_LIMIT: limits.clientIp, API_KEY_LIMIT: limits.apiKey };
+  const limit = {
+    CLIENT_IP_LIMIT: limits.clientIp,
+    API_KEY_LIMIT: limits.apiKey,
+    WEBHOOK_IP_LIMIT: limits.webhookIp,
+    WEBHOOK_KEY_LIMIT: limits.webhookKey,
+  };
   const dir = await mkdtemp(join(ROOT, "target", "local-worker-config-"));
   const path = join(dir, "wrangler.json");
   await writeFile(
@@ -123,8 +130,9 @@ export async function localConfig({ limits = {}, kv = true, vars = {} } = {}) {
       compatibility_date: config.compatibility_date,
       assets: { ...config.assets, directory: join(ROOT, "public") },
       d1_databases: config.d1_databases.map((db) => ({ ...db, migrations_dir: join(ROOT, "migrations") })),
-      kv_namespaces: kv ? config.kv_namespaces : [],
+      kv_namespaces: kv ? config.kv_namespaces : config.kv_namespaces.filter((n) => n.binding !== "API_KEYS"),
       ratelimits: config.ratelimits.map((r) => ({ ...r, simple: { ...r.simple, limit: limit[r.name] ?? r.simple.limit } })),
+      queues: { producers: config.queues.producers, consumers: config.queues.consumers.map((c) => ({ ...c, ...consumers })) },
       vars: { ...config.vars, ...vars },
     }),
   );
@@ -136,9 +144,9 @@ export async function localConfig({ limits = {}, kv = true, vars = {} } = {}) {
  * configuration file instead). `vars` overrides [vars] (e.g. ALLOWED_ORIGINS). Resolves once the worker
  * answers; returns { base, state, pid, inspectorPort, logs(), logLines(), logLineFor(requestId), stop() }.
  */
-export async function startWorker(state, { vars = {}, limits, kv = true, config } = {}) {
+export async function startWorker(state, { vars = {}, limits, kv = true, consumers, config } = {}) {
   await mkdir(join(ROOT, "target"), { recursive: true });
-  const configPath = config ?? (await localConfig({ limits, kv, vars }));
+  const configPath = config ?? (await localConfig({ limits, kv, vars, consumers }));
   // With a generated configuration, an empty env file: a developer's .dev.vars never leaks into its settings.
   const envFile = config ? [] : ["--env-file", join(configPath, "..", "empty.env")];
   if (!config) await writeFile(envFile[1], "");
@@ -218,7 +226,7 @@ export async function startWorker(state, { vars = {}, limits, kv = true, config 
 /**
  * The one way to start a worker for a test or a benchmark: a fresh state directory, the migrations applied
  * (unless `migrations` is false), `records` loaded, `keys` created (as {@link createKeys}), then
- * {@link startWorker} with `vars`, `limits` and `kv`. Returns the worker with `.keys`.
+ * {@link startWorker} with `vars`, `limits`, `consumers` and `kv`. Returns the worker with `.keys`.
  */
 export async function startLocalWorker({ records = [], keys = {}, migrations = true, ...options } = {}) {
   const state = await newStateDir();

@@ -26,19 +26,7 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, AuthError> {
     if !scheme.eq_ignore_ascii_case("Bearer") {
         return Err(AuthError::OtherScheme);
     }
-    let token = token.trim_start_matches(' ');
-    let b64token = |t: &str| {
-        let body = t.trim_end_matches('=');
-        !body.is_empty()
-            && body
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
-    };
-    if token.len() <= MAX_TOKEN_LEN && b64token(token) {
-        Ok(token)
-    } else {
-        Err(AuthError::MalformedCredentials)
-    }
+    path_token(token.trim_start_matches(' '))
 }
 
 /// The KV entry name for a key whose SHA-256 is `hash`.
@@ -55,6 +43,22 @@ pub fn fingerprint(hash: &[u8; 32]) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A token (of the header, or of a URL's path) with RFC 6750's `b64token` syntax and at most
+/// [`MAX_TOKEN_LEN`] characters.
+pub fn path_token(token: &str) -> Result<&str, AuthError> {
+    if token.len() <= MAX_TOKEN_LEN && b64token(token) {
+        Ok(token)
+    } else {
+        Err(AuthError::MalformedCredentials)
+    }
+}
+
+/// RFC 6750's `b64token`.
+fn b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 /// Whether `token` has the shape of our keys; no other token can be one, so none other is hashed or looked up.

@@ -31,10 +31,14 @@ pub fn client_key(client_ip: Option<&str>) -> String {
     }
 }
 
+/// The limits: per address and per key, for the report and the admin routes, and the webhook's own (a
+/// platform sends every call's record from a few addresses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Limit {
     ClientIp,
     ApiKey,
+    WebhookIp,
+    WebhookKey,
 }
 
 impl Limit {
@@ -43,6 +47,8 @@ impl Limit {
         match self {
             Limit::ClientIp => "CLIENT_IP_LIMIT",
             Limit::ApiKey => "API_KEY_LIMIT",
+            Limit::WebhookIp => "WEBHOOK_IP_LIMIT",
+            Limit::WebhookKey => "WEBHOOK_KEY_LIMIT",
         }
     }
 
@@ -51,14 +57,16 @@ impl Limit {
         match self {
             Limit::ClientIp => "client_ip",
             Limit::ApiKey => "api_key",
+            Limit::WebhookIp => "webhook_ip",
+            Limit::WebhookKey => "webhook_key",
         }
     }
 
     /// The 429's message: what was exceeded and when to try again.
     pub fn message(self) -> String {
         let who = match self {
-            Limit::ClientIp => "from this address",
-            Limit::ApiKey => "with this API key",
+            Limit::ClientIp | Limit::WebhookIp => "from this address",
+            Limit::ApiKey | Limit::WebhookKey => "with this API key",
         };
         format!("Too many requests {who}: slow down and retry after {PERIOD_SECONDS} seconds")
     }
@@ -104,10 +112,10 @@ mod tests {
                 (line("name").split('"').nth(1).unwrap_or(""), line("simple"))
             })
             .collect();
-        for limit in [Limit::ClientIp, Limit::ApiKey] {
+        for limit in [Limit::ClientIp, Limit::ApiKey, Limit::WebhookIp, Limit::WebhookKey] {
             let (_, simple) = blocks.iter().find(|(name, _)| *name == limit.binding()).unwrap_or_else(|| panic!("{} in wrangler.toml", limit.binding()));
             assert!(simple.contains(&format!("period = {PERIOD_SECONDS} ")), "{simple}");
         }
-        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks.len(), 4);
     }
 }

@@ -19,8 +19,10 @@ pub mod record;
 /// What a route asks of a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
-    /// Reads the cross-tenant analytics.
+    /// Reads the cross-tenant analytics (and operates on what ingest left behind).
     SuperAdmin,
+    /// Writes calls: the platform's end-call webhook, and nothing else.
+    Ingest,
 }
 
 impl Role {
@@ -28,6 +30,15 @@ impl Role {
     pub fn name(self) -> &'static str {
         match self {
             Role::SuperAdmin => "super_admin",
+            Role::Ingest => "ingest",
+        }
+    }
+
+    /// The limits a caller for this role is counted against: per address, then per key.
+    fn limits(self) -> (Limit, Limit) {
+        match self {
+            Role::SuperAdmin => (Limit::ClientIp, Limit::ApiKey),
+            Role::Ingest => (Limit::WebhookIp, Limit::WebhookKey),
         }
     }
 }
@@ -80,6 +91,9 @@ impl fmt::Display for AuthError {
             AuthError::RevokedKey => "This API key has been revoked",
             AuthError::ExpiredKey => "This API key has expired",
             AuthError::InsufficientRole(Role::SuperAdmin) => "This endpoint requires a super-admin API key",
+            AuthError::InsufficientRole(Role::Ingest) => {
+                "This endpoint requires an ingest key (a super-admin key must never be put in a webhook URL)"
+            }
         })
     }
 }
@@ -113,6 +127,8 @@ pub struct Caller<'a> {
     pub client_ip: Option<&'a str>,
     /// The `Authorization` header.
     pub authorization: Option<&'a str>,
+    /// A key given in the path (the webhook's, whose sender cannot set headers); it wins over the header.
+    pub path_key: Option<&'a str>,
 }
 
 /// What the access check did that a request's log line reports.
@@ -135,9 +151,13 @@ pub async fn require<P: Platform>(
     role: Role,
     facts: &mut AccessFacts,
 ) -> Result<(), AccessError> {
-    limit(platform, Limit::ClientIp, &client_key(caller.client_ip)).await?;
+    let (per_address, per_key) = role.limits();
+    limit(platform, per_address, &client_key(caller.client_ip)).await?;
 
-    let token = key::bearer_token(caller.authorization)?;
+    let token = match caller.path_key {
+        Some(in_path) => key::path_token(in_path)?,
+        None => key::bearer_token(caller.authorization)?,
+    };
     if !key::is_ours(token) {
         return Err(AuthError::UnknownKey.into());
     }
@@ -164,7 +184,7 @@ pub async fn require<P: Platform>(
         .map_err(|why| AuthError::UnreadableRecord(format!("key record is not valid: {why}")))?;
     decide(status, role)?;
 
-    limit(platform, Limit::ApiKey, &fingerprint).await
+    limit(platform, per_key, &fingerprint).await
 }
 
 /// The decision on a key whose record says `status`, for a route that needs `role`.
@@ -203,6 +223,7 @@ mod tests {
         let caller = Caller {
             client_ip: Some(ip),
             authorization: header.as_deref(),
+            path_key: None,
         };
         let mut facts = AccessFacts::default();
         let result = block_on(require(platform, memory, caller, Role::SuperAdmin, &mut facts));
@@ -326,6 +347,33 @@ mod tests {
         assert_eq!(
             check(&platform, "192.0.2.9", Some(VIEWER_KEY)).0,
             Err(AccessError::Auth(AuthError::InsufficientRole(Role::SuperAdmin)))
+        );
+    }
+
+    #[test]
+    fn an_ingest_key_writes_calls_only_and_a_super_admin_key_never_does() {
+        let mut platform = MemoryPlatform::new();
+        platform.add_key(MADE_UP, r#"{"role":"ingest"}"#);
+        let check = |key: &str, role: Role, in_path: bool| {
+            let header = format!("Bearer {key}");
+            let caller = Caller {
+                client_ip: Some("192.0.2.10"),
+                authorization: (!in_path).then_some(header.as_str()),
+                path_key: in_path.then_some(key),
+            };
+            block_on(require(&platform, &KeyMemory::default(), caller, role, &mut AccessFacts::default()))
+        };
+        assert_eq!(check(MADE_UP, Role::Ingest, true), Ok(()));
+        assert_eq!(check(MADE_UP, Role::Ingest, false), Ok(()));
+        assert_eq!(check(MADE_UP, Role::SuperAdmin, false), Err(AccessError::Auth(AuthError::InsufficientRole(Role::SuperAdmin))));
+        assert_eq!(check(ADMIN_KEY, Role::Ingest, true), Err(AccessError::Auth(AuthError::InsufficientRole(Role::Ingest))));
+        assert_eq!(check("not a key", Role::Ingest, true), Err(AccessError::Auth(AuthError::MalformedCredentials)));
+        // The webhook is counted against its own limits.
+        let counted: Vec<String> = platform.counted().into_iter().map(|(binding, _)| binding).collect();
+        assert!(counted.contains(&Limit::WebhookIp.binding().to_owned()) && counted.contains(&Limit::WebhookKey.binding().to_owned()));
+        assert_eq!(
+            AuthError::InsufficientRole(Role::Ingest).to_string(),
+            "This endpoint requires an ingest key (a super-admin key must never be put in a webhook URL)"
         );
     }
 

@@ -6,10 +6,15 @@ use std::fmt;
 use crate::access::limits::{Limit, PERIOD_SECONDS};
 use crate::access::{AccessError, AuthError};
 use crate::http::routing::Route;
+use crate::ingest::webhook::BodyError;
+use crate::ingest::IngestError;
 use crate::platform::PlatformError;
 use crate::report::answer_size::TooBig;
 use crate::report::parameters::ParamError;
 use crate::report::ReportError;
+
+/// The 413's message (`MAX_BODY_BYTES`, in MiB: a test ties the two).
+const PAYLOAD_TOO_LARGE: &str = "Request body too large: a webhook may send at most 10 MiB";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
@@ -18,6 +23,12 @@ pub enum ApiError {
     BadRequest(ParamError),
     /// An answer too big to hold (400).
     TooBig(TooBig),
+    /// A webhook body that can never be counted (400).
+    BadBody(BodyError),
+    /// A body that could not be read (400; the detail is logged).
+    UnreadableBody(String),
+    /// A body longer than a webhook may send (413).
+    PayloadTooLarge,
     Auth(AuthError),
     NotFound,
     MethodNotAllowed(Route),
@@ -25,12 +36,20 @@ pub enum ApiError {
     RateLimited(Limit),
     /// Something on our side failed; the detail is logged, never sent.
     Internal(String),
+    /// A call we could not accept durably (503: its sender tries again); the detail is logged.
+    Unavailable(String),
 }
 
 impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
-            ApiError::MalformedQuery | ApiError::BadRequest(_) | ApiError::TooBig(_) => 400,
+            ApiError::MalformedQuery
+            | ApiError::BadRequest(_)
+            | ApiError::TooBig(_)
+            | ApiError::BadBody(_)
+            | ApiError::UnreadableBody(_) => 400,
+            ApiError::PayloadTooLarge => 413,
+            ApiError::Unavailable(_) => 503,
             ApiError::Auth(auth) => auth.status(),
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed(_) => 405,
@@ -47,6 +66,12 @@ impl ApiError {
             }
             ApiError::BadRequest(param) => param.to_string(),
             ApiError::TooBig(too_big) => too_big.to_string(),
+            ApiError::BadBody(error) => error.to_string(),
+            ApiError::UnreadableBody(_) => "The request body could not be read as UTF-8 text".to_owned(),
+            ApiError::PayloadTooLarge => PAYLOAD_TOO_LARGE.to_owned(),
+            ApiError::Unavailable(_) => {
+                format!("The call was not accepted (request id {request_id}): send it again")
+            }
             ApiError::Auth(auth) => auth.to_string(),
             ApiError::NotFound => "Not found".to_owned(),
             ApiError::MethodNotAllowed(route) => {
@@ -63,6 +88,7 @@ impl ApiError {
             ApiError::Auth(auth) => vec![("WWW-Authenticate", auth.challenge().to_owned())],
             ApiError::MethodNotAllowed(route) => vec![("Allow", route.allow().to_owned())],
             ApiError::RateLimited(_) => vec![("Retry-After", PERIOD_SECONDS.to_string())],
+            ApiError::Unavailable(_) => vec![("Retry-After", "1".to_owned())],
             _ => Vec::new(),
         }
     }
@@ -70,9 +96,10 @@ impl ApiError {
     /// What the operators need to see in the log, and the caller must not.
     pub fn log_detail(&self) -> Option<&str> {
         match self {
-            ApiError::Internal(detail) | ApiError::Auth(AuthError::UnreadableRecord(detail)) => {
-                Some(detail)
-            }
+            ApiError::Internal(detail)
+            | ApiError::Unavailable(detail)
+            | ApiError::UnreadableBody(detail)
+            | ApiError::Auth(AuthError::UnreadableRecord(detail)) => Some(detail),
             _ => None,
         }
     }
@@ -110,6 +137,15 @@ impl From<AccessError> for ApiError {
     }
 }
 
+impl From<IngestError> for ApiError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::Body(body) => ApiError::BadBody(body),
+            IngestError::Queue(queue) => ApiError::Unavailable(queue.0),
+        }
+    }
+}
+
 impl From<ReportError> for ApiError {
     fn from(error: ReportError) -> Self {
         match error {
@@ -138,6 +174,14 @@ mod tests {
         );
         assert_eq!(ApiError::RateLimited(Limit::ClientIp).status(), 429);
         assert_eq!(ApiError::Internal("boom".into()).status(), 500);
+    }
+
+    #[test]
+    fn the_413_says_how_much_a_webhook_may_send() {
+        use crate::ingest::MAX_BODY_BYTES;
+        assert_eq!(ApiError::PayloadTooLarge.status(), 413);
+        assert!(PAYLOAD_TOO_LARGE.ends_with(&format!("at most {} MiB", MAX_BODY_BYTES >> 20)));
+        assert_eq!(MAX_BODY_BYTES % (1 << 20), 0);
     }
 
     #[test]

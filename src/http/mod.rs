@@ -1,16 +1,17 @@
 //! The HTTP surface: one request, start to finish, on any [`Platform`]: route it (`routing`), check access
-//! for protected routes (`access`), decode its query string (`query_string`), run its handler (the
-//! resources: `report`; `diagnostics`), turn every failure into its status (`error`), wrap the answer in
-//! the envelope with the headers every response carries (`response`, `cors`), and write its log line
-//! (`log`). Uses `time`, `call`, `platform` (its trait), `access` and `report`.
+//! for protected routes (`access`), decode its query string (`query_string`) or read its body, run its
+//! handler (the resources: `report`, `ingest`; `diagnostics`), turn every failure into its status (`error`),
+//! wrap the answer in the envelope with the headers every response carries (`response`, `cors`), and write
+//! its log line (`log`). Uses `time`, `call`, `platform` (its trait), `access`, `report` and `ingest`.
 
-use crate::access::{self, Caller, KeyMemory, Role};
+use crate::access::{self, Caller, KeyMemory};
 use crate::http::cors::AllowedOrigins;
 use crate::http::error::ApiError;
 use crate::http::log::{LogFacts, RequestLog};
 use crate::http::query_string::decode_pairs;
 use crate::http::response::Reply;
-use crate::http::routing::{dispatch, path_and_query, Dispatch, Route};
+use crate::http::routing::{dispatch, loggable_path, path_and_query, path_key, Dispatch, Route};
+use crate::ingest::{self, dead_letters};
 use crate::platform::Platform;
 use crate::report;
 
@@ -40,7 +41,7 @@ impl Settings {
     }
 }
 
-/// What the worker reads of a request.
+/// What the worker reads of a request (its body apart: see [`Body`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Incoming<'a> {
     /// The raw method: workers-rs maps methods it does not know (QUERY, PROPFIND...) to GET.
@@ -49,6 +50,34 @@ pub struct Incoming<'a> {
     pub url: &'a str,
     pub origin: Option<&'a str>,
     pub caller: Caller<'a>,
+    /// The `Content-Length` header's value, when there is one.
+    pub content_length: Option<&'a str>,
+}
+
+/// A request's body, read only by the routes that take one, and only once access is granted.
+#[allow(async_fn_in_trait)]
+pub trait Body {
+    /// The whole body, or `TooLarge` as soon as it is longer than `max` bytes (read no further).
+    async fn read(&mut self, max: usize) -> Result<Vec<u8>, BodyRead>;
+}
+
+/// A body that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyRead {
+    TooLarge,
+    /// The client went away, or the runtime failed: the detail is for the log.
+    Failed(String),
+}
+
+/// A body already in memory (the host tests').
+impl Body for &[u8] {
+    async fn read(&mut self, max: usize) -> Result<Vec<u8>, BodyRead> {
+        if self.len() > max {
+            Err(BodyRead::TooLarge)
+        } else {
+            Ok(self.to_vec())
+        }
+    }
 }
 
 /// A finished request: the reply to send and the log line to write (`error`: at error level).
@@ -59,21 +88,31 @@ pub struct Served {
     pub error: bool,
 }
 
+/// One request as its handler sees it.
+struct Request<'a, B> {
+    settings: &'a Settings,
+    incoming: Incoming<'a>,
+    path: &'a str,
+    query: &'a str,
+    body: B,
+    request_id: &'a str,
+}
+
 /// Serves one request. `memory`: what this isolate remembers of keys, shared by its requests.
-pub async fn serve<P: Platform>(
+pub async fn serve<P: Platform, B: Body>(
     platform: &P,
     memory: &KeyMemory,
     settings: &Settings,
     incoming: Incoming<'_>,
+    body: B,
     request_id: &str,
     started_millis: f64,
 ) -> Served {
     let (path, query) = path_and_query(incoming.url);
     let mut facts = LogFacts::default();
+    let request = Request { settings, incoming, path, query, body, request_id };
     let outcome = match dispatch(incoming.method, path, settings.diagnostics) {
-        Dispatch::Handle(route) => {
-            handle(platform, memory, settings, route, query, incoming.caller, &mut facts).await
-        }
+        Dispatch::Handle(route) => handle(platform, memory, route, request, &mut facts).await,
         Dispatch::Preflight(_) => Ok(Reply::preflight()),
         Dispatch::MethodNotAllowed(route) => Err(ApiError::MethodNotAllowed(route)),
         Dispatch::NotFound => Err(ApiError::NotFound),
@@ -87,7 +126,7 @@ pub async fn serve<P: Platform>(
         level: RequestLog::level_for(reply.status),
         request_id,
         method: incoming.method,
-        path,
+        path: loggable_path(path),
         status: reply.status,
         duration_ms: platform.now_millis() - started_millis,
         d1_rows_read: facts.d1_rows_read,
@@ -126,7 +165,7 @@ pub fn panic_log_line(
         level: RequestLog::level_for(500),
         request_id,
         method,
-        path: path_and_query(url).0,
+        path: loggable_path(path_and_query(url).0),
         status: 500,
         duration_ms,
         d1_rows_read: 0,
@@ -145,28 +184,54 @@ fn finish(reply: Reply, settings: &Settings, incoming: Incoming<'_>, request_id:
     )
 }
 
-async fn handle<P: Platform>(
+async fn handle<P: Platform, B: Body>(
     platform: &P,
     memory: &KeyMemory,
-    settings: &Settings,
     route: Route,
-    query: &str,
-    caller: Caller<'_>,
+    mut request: Request<'_, B>,
     facts: &mut LogFacts,
 ) -> Result<Reply, ApiError> {
-    if route.protected() {
-        access::require(platform, memory, caller, Role::SuperAdmin, &mut facts.access).await?;
+    if route == Route::EndCall && declared_too_large(request.incoming.content_length) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    if let Some(role) = route.role() {
+        let caller = Caller {
+            path_key: path_key(request.path),
+            ..request.incoming.caller
+        };
+        access::require(platform, memory, caller, role, &mut facts.access).await?;
     }
     match route {
         Route::CallsByPhoneNumber => {
-            let pairs = decode_pairs(query).map_err(|_| ApiError::MalformedQuery)?;
-            let data = report::answer(platform, pairs, settings.diagnostics, &mut facts.d1_rows_read).await?;
+            let pairs = decode_pairs(request.query).map_err(|_| ApiError::MalformedQuery)?;
+            let diagnostics = request.settings.diagnostics;
+            let data = report::answer(platform, pairs, diagnostics, &mut facts.d1_rows_read).await?;
             Ok(Reply::success(report::SUCCESS_MESSAGE, &data))
         }
+        Route::EndCall => {
+            let body = request.body.read(ingest::MAX_BODY_BYTES).await.map_err(|read| match read {
+                BodyRead::TooLarge => ApiError::PayloadTooLarge,
+                BodyRead::Failed(detail) => ApiError::UnreadableBody(detail),
+            })?;
+            let body = String::from_utf8(body).map_err(|_| ApiError::UnreadableBody("not UTF-8".into()))?;
+            let now = platform.now_millis() as i64;
+            let accepted = ingest::accept(platform, &body, now, request.request_id).await?;
+            Ok(Reply::accepted(ingest::ACCEPTED_MESSAGE, &accepted))
+        }
+        Route::DeadLettersReplay => Ok(Reply::success(DEAD_LETTERS_REPLAYED, &dead_letters::replay(platform).await?)),
         Route::OpenApi => Ok(Reply::document(platform.asset(Route::OpenApi.path()).await?)),
         Route::DiagnosticsStatic => Ok(diagnostics::memory(platform)),
         Route::DiagnosticsPanic => diagnostics::panic(platform).await,
     }
+}
+
+pub const DEAD_LETTERS_REPLAYED: &str = "Dead letters replayed";
+
+/// Whether a declared `Content-Length` is beyond what a webhook may send (so nothing of it is read).
+fn declared_too_large(content_length: Option<&str>) -> bool {
+    content_length
+        .and_then(|length| length.trim().parse::<u64>().ok())
+        .is_some_and(|length| length > ingest::MAX_BODY_BYTES as u64)
 }
 
 #[cfg(test)]
@@ -196,9 +261,11 @@ mod tests {
             caller: Caller {
                 client_ip: Some("203.0.113.5"),
                 authorization: header.as_deref(),
+                path_key: None,
             },
+            content_length: None,
         };
-        block_on(serve(platform, &KeyMemory::default(), &settings(diagnostics), incoming, "req-1", NOW - 3.0))
+        block_on(serve(platform, &KeyMemory::default(), &settings(diagnostics), incoming, &b""[..], "req-1", NOW - 3.0))
     }
 
     fn log(served: &Served) -> serde_json::Value {
@@ -295,6 +362,7 @@ mod tests {
             url: ENDPOINT,
             origin: Some("https://admin.example.com"),
             caller: Caller::default(),
+            content_length: None,
         };
         let reply = panic_reply(&settings(false), incoming, "req-9");
         assert_eq!(reply.status, 500);

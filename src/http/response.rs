@@ -43,6 +43,11 @@ impl Reply {
         }
     }
 
+    /// A 202: accepted, the work to follow (`{"success": true, "message", "data"}`).
+    pub fn accepted<T: Serialize>(message: &str, data: &T) -> Self {
+        Self { status: 202, ..Self::success(message, data) }
+    }
+
     pub fn error(error: &ApiError, request_id: &str) -> Self {
         let message = error.public_message(request_id);
         let body = json(&Envelope::<()> {

@@ -1,10 +1,17 @@
-//! Which handler a request goes to, from its method and path alone.
+//! Which handler a request goes to, from its method and path alone, and what of its path may be logged.
+
+use crate::access::Role;
 
 /// The resources this worker serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     /// `GET /admin/analytics/calls/by-phone-number`
     CallsByPhoneNumber,
+    /// `POST /webhooks/end-call/<ingest key>`, or `POST /webhooks/end-call` with the key as a bearer token.
+    EndCall,
+    /// `POST /admin/dead-letters/replay`: sends the deliveries that failed every retry to the calls queue
+    /// again.
+    DeadLettersReplay,
     /// `GET /openapi.json`: the API's OpenAPI document, without authentication.
     OpenApi,
     /// `GET /__diagnostics/static` and `/__diagnostics/panic` (see `diagnostics`): exist only when the
@@ -13,9 +20,16 @@ pub enum Route {
     DiagnosticsPanic,
 }
 
+/// The end-call webhook's path; with the key, `/webhooks/end-call/<key>`.
+const END_CALL: &str = "/webhooks/end-call";
+/// What the log line shows for a path that carries a key.
+const END_CALL_WITH_KEY: &str = "/webhooks/end-call/{key}";
+
 impl Route {
-    const ALL: [Route; 4] = [
+    const ALL: [Route; 6] = [
         Route::CallsByPhoneNumber,
+        Route::EndCall,
+        Route::DeadLettersReplay,
         Route::OpenApi,
         Route::DiagnosticsStatic,
         Route::DiagnosticsPanic,
@@ -24,6 +38,8 @@ impl Route {
     pub fn path(self) -> &'static str {
         match self {
             Route::CallsByPhoneNumber => "/admin/analytics/calls/by-phone-number",
+            Route::EndCall => END_CALL,
+            Route::DeadLettersReplay => "/admin/dead-letters/replay",
             Route::OpenApi => "/openapi.json",
             Route::DiagnosticsStatic => "/__diagnostics/static",
             Route::DiagnosticsPanic => "/__diagnostics/panic",
@@ -34,15 +50,42 @@ impl Route {
         matches!(self, Route::DiagnosticsStatic | Route::DiagnosticsPanic)
     }
 
-    /// Whether the route needs a super-admin key (and counts against the rate limits): all but the
-    /// OpenAPI document.
-    pub fn protected(self) -> bool {
-        self != Route::OpenApi
+    /// The role of key the route needs (and counts against the rate limits), if any: an ingest key for
+    /// the webhook, a super-admin key for the rest but the OpenAPI document.
+    pub fn role(self) -> Option<Role> {
+        match self {
+            Route::OpenApi => None,
+            Route::EndCall => Some(Role::Ingest),
+            _ => Some(Role::SuperAdmin),
+        }
+    }
+
+    /// Whether the route writes (answers POST) rather than reads (GET, and CORS preflights).
+    fn writes(self) -> bool {
+        matches!(self, Route::EndCall | Route::DeadLettersReplay)
     }
 
     /// The `Allow` header's value for this resource.
     pub fn allow(self) -> &'static str {
-        "GET, OPTIONS"
+        if self.writes() {
+            "POST"
+        } else {
+            "GET, OPTIONS"
+        }
+    }
+}
+
+/// The key in a webhook's path (`/webhooks/end-call/<key>`), if there is one.
+pub fn path_key(path: &str) -> Option<&str> {
+    path.strip_prefix(END_CALL)?.strip_prefix('/').filter(|key| !key.is_empty() && !key.contains('/'))
+}
+
+/// The path as the log may show it: never a key.
+pub fn loggable_path(path: &str) -> &str {
+    if path_key(path).is_some() {
+        END_CALL_WITH_KEY
+    } else {
+        path
     }
 }
 
@@ -70,15 +113,16 @@ pub fn path_and_query(url: &str) -> (&str, &str) {
 
 /// `diagnostics`: whether the diagnostics-only routes exist (the `DIAGNOSTICS` var is `on`).
 pub fn dispatch(method: &str, path: &str, diagnostics: bool) -> Dispatch {
+    let path = if path_key(path).is_some() { END_CALL } else { path };
     let found = Route::ALL
         .into_iter()
         .find(|route| route.path() == path && (diagnostics || !route.diagnostic()));
     let Some(route) = found else {
         return Dispatch::NotFound;
     };
-    match method {
-        "GET" => Dispatch::Handle(route),
-        "OPTIONS" => Dispatch::Preflight(route),
+    match (method, route.writes()) {
+        ("GET", false) | ("POST", true) => Dispatch::Handle(route),
+        ("OPTIONS", false) => Dispatch::Preflight(route),
         _ => Dispatch::MethodNotAllowed(route),
     }
 }
@@ -135,6 +179,29 @@ mod tests {
             );
         }
         assert_eq!(Route::CallsByPhoneNumber.allow(), "GET, OPTIONS");
+    }
+
+    #[test]
+    fn the_webhook_takes_post_with_its_key_in_the_path_or_not() {
+        for path in ["/webhooks/end-call", "/webhooks/end-call/cak_x"] {
+            assert_eq!(dispatch("POST", path, false), Dispatch::Handle(Route::EndCall), "{path}");
+            for method in ["GET", "OPTIONS", "PUT"] {
+                assert_eq!(dispatch(method, path, false), Dispatch::MethodNotAllowed(Route::EndCall), "{method} {path}");
+            }
+        }
+        for path in ["/webhooks/end-call/", "/webhooks/end-call/a/b", "/webhooks/end-callx", "/webhooks"] {
+            assert_eq!(dispatch("POST", path, false), Dispatch::NotFound, "{path}");
+        }
+        assert_eq!(path_key("/webhooks/end-call/cak_x"), Some("cak_x"));
+        assert_eq!(path_key("/webhooks/end-call"), None);
+        assert_eq!(loggable_path("/webhooks/end-call/cak_secret"), "/webhooks/end-call/{key}");
+        assert_eq!(loggable_path("/webhooks/end-call"), "/webhooks/end-call");
+        assert_eq!(Route::EndCall.allow(), "POST");
+        assert_eq!(Route::EndCall.role(), Some(Role::Ingest));
+        assert_eq!(Route::CallsByPhoneNumber.role(), Some(Role::SuperAdmin));
+        assert_eq!(Route::OpenApi.role(), None);
+        assert_eq!(dispatch("POST", "/admin/dead-letters/replay", false), Dispatch::Handle(Route::DeadLettersReplay));
+        assert_eq!(dispatch("GET", "/admin/dead-letters/replay", false), Dispatch::MethodNotAllowed(Route::DeadLettersReplay));
     }
 
     #[test]
