@@ -21,7 +21,7 @@ options:
   --split-above N   a month holding more than N calls has its quarter-hour, hour and day tables compared a
                     day at a time (default ${DEFAULT_SPLIT_ABOVE.toLocaleString("en")})
   --show N          print at most N differences per table and range, and count the rest (default ${DEFAULT_SHOW})
-  --quiet           no progress lines on stderr
+  --quiet           no progress lines on stderr (there are some only when stderr is a terminal)
   -h, --help        this text
 exit 2: a usage error; 3: D1 failed or the schema is not what the tool knows (a repair keeps the
 transactions it committed: run it again)`;
@@ -68,7 +68,7 @@ const started = Date.now();
 let lastProgress;
 const onProgress = (text) => {
   const now = Date.now();
-  if (opts.quiet || now - lastProgress < 2000) return;
+  if (opts.quiet || !process.stderr.isTTY || now - lastProgress < 2000) return;
   lastProgress = now;
   console.error(text);
 };
