@@ -9,18 +9,8 @@ use serde::Serialize;
 use crate::ingest::dead_letters;
 use crate::ingest::delivery::Delivery;
 use crate::ingest::store;
+pub use crate::ingest::Message;
 use crate::platform::Platform;
-
-/// A queue message as the runtime hands it over.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    /// The queue's id for it.
-    pub id: String,
-    /// Its body, when it is text.
-    pub body: Option<String>,
-    /// How many times it has been delivered, this time included.
-    pub attempts: u32,
-}
 
 /// What to tell the queue of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,9 +8,8 @@
 
 use serde::Serialize;
 
-use crate::ingest::consumer::Message;
 use crate::ingest::delivery::Delivery;
-use crate::ingest::QUEUE;
+use crate::ingest::{Message, QUEUE};
 use crate::platform::{Platform, PlatformError};
 
 /// The KV namespace of dead letters.

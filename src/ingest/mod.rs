@@ -51,6 +51,17 @@ impl fmt::Display for IngestError {
     }
 }
 
+/// A queue message as the runtime hands it over (to `consumer`, and to `dead_letters` to keep).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The queue's id for it.
+    pub id: String,
+    /// Its body, when it is text.
+    pub body: Option<String>,
+    /// How many times it has been delivered, this time included.
+    pub attempts: u32,
+}
+
 /// `data` of a 202.
 #[derive(Debug, Serialize)]
 pub struct Accepted {

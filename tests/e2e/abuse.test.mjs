@@ -1,5 +1,6 @@
 // Abuse limits and the trust boundary, end to end in wrangler dev: the two rate limits (with the Rate
-// Limiting binding wrangler dev simulates), what a limited caller gets and what it costs, the headers of the
+// Limiting binding wrangler dev simulates), what a limited caller gets and what it costs (and what a bad
+// token costs under the limit), the headers of the
 // admin page and of API responses, the shipped configuration's origins, and a range with 20,000 buckets.
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -91,6 +92,27 @@ describe("rate limits", () => {
     assert.equal((await get("203.0.113.11", keys.admin.key)).status, 200);
   });
 
+  test("under the address's limit, a token that cannot be a key costs no KV read, nor does the same unknown key again", async () => {
+    await freshWindow();
+    // Not of our keys' shape (cak_ and 43 base64url characters): refused before it is hashed.
+    for (const [i, token] of ["cak_not-a-real-key", "made-up", `${fx.unknownKey()}x`, fx.unknownKey().replace("cak_", "kac_")].entries()) {
+      const response = await get(`203.0.113.${20 + i}`, token);
+      assert.equal(response.status, 401);
+      assert.equal(response.body.message, "Invalid API key");
+      const line = await worker.logLineFor(response.headers.get("x-request-id"));
+      assert.deepEqual([line.kv_reads, line.key], [0, null], token);
+    }
+    // Of the shape but unknown: KV is asked once, then the isolate remembers that it does not know it (10 s).
+    const unknown = fx.unknownKey();
+    const reads = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await get(`203.0.113.30`, unknown);
+      assert.equal(response.status, 401);
+      reads.push((await worker.logLineFor(response.headers.get("x-request-id"))).kv_reads);
+    }
+    assert.deepEqual(reads, [1, 0, 0, 0]);
+  });
+
   test("per key, with a good key: a 429 after authentication, naming the key's limit", async () => {
     await freshWindow();
     for (let i = 0; i < LIMITS.apiKey; i++) {
@@ -109,8 +131,15 @@ describe("rate limits", () => {
 
   test("the shipped limits: 600 a minute per address, 300 per key, counted over 60 s, the wait a limited caller is told", () => {
     const byName = Object.fromEntries(shipped.ratelimits.map((r) => [r.name, r.simple]));
-    assert.deepEqual(byName, { CLIENT_IP_LIMIT: { limit: 600, period: 60 }, API_KEY_LIMIT: { limit: 300, period: 60 } });
-    assert.notEqual(shipped.ratelimits[0].namespace_id, shipped.ratelimits[1].namespace_id);
+    // The webhook's own (a platform posts every ended call, 50 a second at its peak, from a few addresses).
+    assert.deepEqual(byName, {
+      CLIENT_IP_LIMIT: { limit: 600, period: 60 },
+      API_KEY_LIMIT: { limit: 300, period: 60 },
+      WEBHOOK_IP_LIMIT: { limit: 6000, period: 60 },
+      WEBHOOK_KEY_LIMIT: { limit: 6000, period: 60 },
+    });
+    const namespaces = shipped.ratelimits.map((r) => r.namespace_id);
+    assert.equal(new Set(namespaces).size, namespaces.length, "each limit counts in its own namespace");
     // A limited caller is told to wait exactly the configured period. The worker's Retry-After and message
     // come from its own constant, the windows from wrangler.toml: if they disagree, callers retry too early
     // (and are limited again) or wait longer than needed. The 429s are the ones the two tests above provoked

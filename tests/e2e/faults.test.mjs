@@ -49,7 +49,7 @@ describe("a panic inside a handler", () => {
     const line = await worker.logLineFor(id);
     assert.equal(line.level, "error");
     assert.equal(line.status, 500);
-    assert.match(line.error, /^worker panicked: panicked at src\/diagnostics\.rs:\d+:\d+:\ndeliberate panic/);
+    assert.match(line.error, /^worker panicked: panicked at src\/http\/diagnostics\.rs:\d+:\d+:\ndeliberate panic/);
 
     const next = await request(worker.base, `${ENDPOINT}?${fx.DAY_QUERY}`, { key: keys.admin.key });
     assert.equal(next.status, 200);
