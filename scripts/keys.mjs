@@ -2,6 +2,7 @@
 // Manage API keys (local KV by default, the deployed namespace with --remote).
 //
 //   node scripts/keys.mjs create --role super_admin --label "ops laptop" [--expires-at 2027-01-01T00:00:00Z | --no-expiry]
+//   node scripts/keys.mjs create --role ingest --label "voice platform" [--base-url https://<worker host>]
 //   node scripts/keys.mjs list
 //   node scripts/keys.mjs revoke <fingerprint>
 //
@@ -11,14 +12,37 @@
 // A key expires 90 days after its creation unless --expires-at or --no-expiry says otherwise; `list` marks
 // keys that have expired or expire within 7 days. A label is at most 200 characters, none a control
 // character: the record is also kept as the entry's metadata, which Workers KV caps at 1,024 bytes.
+// An ingest key (the platform's end-call webhook; docs/live-data.md) also gets the webhook URL to paste into
+// the assistant's assistant_end_call_url, <base-url>/webhooks/end-call/<key> (a placeholder host without
+// --base-url), checked to fit the platform's 200 characters before anything is written. stdout carries only
+// what is secret (the key, then for an ingest key its URL; with --json, one object with `webhook_url`), stderr
+// the rest.
 import { parseArgs } from "node:util";
 import { withBindings } from "./lib/bindings.mjs";
-import { createKey, DEFAULT_LIFETIME_DAYS, listKeys, MAX_LABEL_LENGTH, newRecord, revokeKey, status } from "./lib/apikeys.mjs";
+import {
+  createKey,
+  DEFAULT_LIFETIME_DAYS,
+  INGEST_ROLE,
+  listKeys,
+  MAX_LABEL_LENGTH,
+  MAX_WEBHOOK_BASE_LENGTH,
+  MAX_WEBHOOK_URL_LENGTH,
+  newRecord,
+  PLACEHOLDER_BASE_URL,
+  revokeKey,
+  status,
+  webhookBase,
+  webhookUrl,
+} from "./lib/apikeys.mjs";
 
 const USAGE = `usage:
-  keys create --role <role> [--label <text>] [--expires-at <RFC 3339> | --no-expiry] [--replace]
+  keys create --role <role> [--label <text>] [--expires-at <RFC 3339> | --no-expiry] [--replace] [--base-url <origin>]
       (a key expires ${DEFAULT_LIFETIME_DAYS} days after creation unless --expires-at or --no-expiry says otherwise;
       a label is at most ${MAX_LABEL_LENGTH} characters, with no control characters)
+      (--role super_admin reads the reports; --role ${INGEST_ROLE} posts the platform's end-call webhook, and is
+      printed with its webhook URL, <base-url>/webhooks/end-call/<key>, at most ${MAX_WEBHOOK_URL_LENGTH} characters:
+      --base-url is the worker's origin, such as https://call-analytics.example.workers.dev; without it the URL
+      starts with ${PLACEHOLDER_BASE_URL})
   keys list
   keys revoke <fingerprint>
 options: --remote | --persist-to <dir>, --json`;
@@ -37,6 +61,7 @@ try {
       label: { type: "string", default: "" },
       "expires-at": { type: "string" },
       "no-expiry": { type: "boolean", default: false },
+      "base-url": { type: "string" },
       replace: { type: "boolean", default: false },
       remote: { type: "boolean", default: false },
       "persist-to": { type: "string" },
@@ -63,24 +88,51 @@ function creation() {
   const expiresAt = opts["no-expiry"] ? null : opts["expires-at"]; // undefined: the default lifetime
   const options = { role: opts.role, label: opts.label, expiresAt, replace: opts.replace };
   newRecord(options);
-  return options;
+  if (opts["base-url"] !== undefined && opts.role !== INGEST_ROLE) {
+    throw new Error(`--base-url is for --role ${INGEST_ROLE} only: a webhook URL holds its key, and only an ingest key may be put in one`);
+  }
+  // The webhook URL's base, checked (it must fit the platform's 200 characters) before anything is written.
+  const base = opts.role === INGEST_ROLE ? webhookBase(opts["base-url"]) : undefined;
+  return { options, base };
+}
+
+/** Whether an http:// base is a local one (elsewhere the key would cross the network in clear text). */
+function isLocal(base) {
+  const { hostname } = new URL(base);
+  return hostname === "localhost" || hostname === "[::1]" || hostname.startsWith("127.");
 }
 
 try {
-  const options = command === "create" ? creation() : undefined;
+  const { options, base } = command === "create" ? creation() : {};
   await withBindings(target, async (env) => {
     const kv = env.API_KEYS;
     switch (command) {
       case "create": {
         const created = await createKey(kv, options);
+        const url = base === undefined ? undefined : webhookUrl(base, created.key);
         if (opts.json) {
-          console.log(JSON.stringify({ key: created.key, fingerprint: created.fingerprint, ...created.record }));
+          const webhook = url === undefined ? {} : { webhook_url: url };
+          console.log(JSON.stringify({ key: created.key, fingerprint: created.fingerprint, ...created.record, ...webhook }));
         } else {
           if (created.replaced) console.error(`Deleted ${created.replaced} earlier key(s) labelled "${opts.label}".`);
           const expiry = created.record.expires_at ? `expires ${created.record.expires_at}` : "never expires";
-          console.error(`Created a ${created.record.role} key in ${where}, fingerprint ${created.fingerprint}; it ${expiry}.`);
+          const article = /^[aeiou]/.test(created.record.role) ? "an" : "a";
+          console.error(`Created ${article} ${created.record.role} key in ${where}, fingerprint ${created.fingerprint}; it ${expiry}.`);
           console.error("This is the only time the key is shown; store it now:");
           console.log(created.key);
+          if (url !== undefined) {
+            const fits = base === PLACEHOLDER_BASE_URL ? "" : `; ${url.length} of the platform's ${MAX_WEBHOOK_URL_LENGTH} characters`;
+            console.error(`Its webhook URL, for the assistant's assistant_end_call_url (it holds the key${fits}):`);
+            console.log(url);
+            if (base === PLACEHOLDER_BASE_URL) {
+              console.error(
+                `Replace ${PLACEHOLDER_BASE_URL} with the worker's origin (at most ${MAX_WEBHOOK_BASE_LENGTH} characters, ` +
+                  `such as https://call-analytics.example.workers.dev), or create the key with --base-url to have it checked.`,
+              );
+            } else if (base.startsWith("http:") && !isLocal(base)) {
+              console.error("Warning: with http:// the key crosses the network in clear text; use https:// for a deployed worker.");
+            }
+          }
         }
         break;
       }

@@ -36,6 +36,57 @@ export function sha256Hex(text) {
 export function generateKey() {
   return KEY_PREFIX + randomBytes(32).toString("base64url");
 }
+/** Every key's length: the prefix and 43 base64url characters. */
+export const KEY_LENGTH = KEY_PREFIX.length + 43;
+
+/** The role of the keys the platform's end-call webhook takes (src/access/: `Role::Ingest`). */
+export const INGEST_ROLE = "ingest";
+/** The platform keeps at most this many characters of an assistant's `assistant_end_call_url`. */
+export const MAX_WEBHOOK_URL_LENGTH = 200;
+/** The webhook's path, before the key (src/http/routing.rs): the worker serves it at the root of its host. */
+export const WEBHOOK_PATH = "/webhooks/end-call/";
+/** What an ingest key's webhook URL starts with when no base URL is given. */
+export const PLACEHOLDER_BASE_URL = "https://<your-worker-host>";
+/** The most characters a base URL (scheme, host, port) may have for its webhook URL to fit. */
+export const MAX_WEBHOOK_BASE_LENGTH = MAX_WEBHOOK_URL_LENGTH - WEBHOOK_PATH.length - KEY_LENGTH;
+
+/**
+ * The base of an ingest key's webhook URL: `baseUrl` (http or https, a host and maybe a port: no path, query,
+ * fragment or credentials, since the worker serves the webhook at the root of its host) as its origin
+ * (`https://Host.example/` is `https://host.example`), or the placeholder when it is undefined. Throws if it
+ * is anything else, or too long for the webhook URL to fit the platform's {@link MAX_WEBHOOK_URL_LENGTH}
+ * characters. Nothing about the key is needed: every key has the same length.
+ */
+export function webhookBase(baseUrl) {
+  if (baseUrl === undefined) return PLACEHOLDER_BASE_URL;
+  const rule = "--base-url must be the worker's origin, http(s)://host[:port] (such as https://call-analytics.example.workers.dev)";
+  let url;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new Error(`${rule}; ${JSON.stringify(baseUrl)} is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error(`${rule}, not ${url.protocol}`);
+  if (url.username || url.password) throw new Error(`${rule}, without credentials`);
+  if (url.pathname !== "/" || url.search || url.hash) {
+    throw new Error(`${rule}, without a path, query or fragment: the worker serves the webhook at ${WEBHOOK_PATH}<key>`);
+  }
+  const base = url.origin;
+  const length = base.length + WEBHOOK_PATH.length + KEY_LENGTH;
+  if (length > MAX_WEBHOOK_URL_LENGTH) {
+    throw new Error(
+      `--base-url makes the webhook URL ${length} characters, over the ${MAX_WEBHOOK_URL_LENGTH} the platform's ` +
+        `assistant_end_call_url holds: the path and the key take ${WEBHOOK_PATH.length + KEY_LENGTH}, so the origin ` +
+        `(${base.length} characters) may have at most ${MAX_WEBHOOK_BASE_LENGTH}`,
+    );
+  }
+  return base;
+}
+
+/** The URL the platform posts an ingest key's end-call webhooks to (`base` from {@link webhookBase}). */
+export function webhookUrl(base, key) {
+  return base + WEBHOOK_PATH + key;
+}
 
 export function fingerprintOf(hashHex) {
   return hashHex.slice(0, FINGERPRINT_LENGTH);

@@ -209,3 +209,127 @@ test("list shows every record the worker refuses (the malformed vectors, written
       assert.match(stderr, new RegExp(`^Key ${name.slice(0, 12)} has an unreadable record \\(.+\\): the worker refuses it\\.$`, "m"));
     }
   }));
+
+// An ingest key: the platform's end-call webhook, with the URL to paste into the assistant's
+// assistant_end_call_url, which the platform caps at 200 characters.
+const WEBHOOK_URL = /^(.+)\/webhooks\/end-call\/(cak_[A-Za-z0-9_-]{43})$/;
+
+test("an ingest key comes with its webhook URL, which must fit the platform's 200 characters", () =>
+  ownState(async (keys) => {
+    const placeholder = await keys("create", "--role", "ingest", "--label", "voice platform");
+    assert.equal(placeholder.code, 0, placeholder.stderr);
+    const [key, url, ...more] = placeholder.stdout.trim().split("\n");
+    assert.deepEqual(more, [], "stdout: the key, then its URL");
+    assert.match(key, /^cak_[A-Za-z0-9_-]{43}$/);
+    assert.equal(url, `https://<your-worker-host>/webhooks/end-call/${key}`);
+    assert.match(placeholder.stderr, /^Created an ingest key in local KV, fingerprint [0-9a-f]{12}; it expires \S+\.$/m);
+    assert.match(placeholder.stderr, /^Replace https:\/\/<your-worker-host> with the worker's origin \(at most 134 characters/m);
+
+    const json = await keys("create", "--role", "ingest", "--label", "voice platform 2", "--base-url", "https://Call-Analytics.Example.workers.dev/", "--json");
+    assert.equal(json.code, 0, json.stderr);
+    const created = JSON.parse(json.stdout);
+    assert.equal(created.webhook_url, `https://call-analytics.example.workers.dev/webhooks/end-call/${created.key}`, "the origin, as a browser writes it");
+    assert.equal(created.role, "ingest");
+    assert.equal(parseRfc3339(created.expires_at) - parseRfc3339(created.created_at), 90 * 86_400_000, "the same default expiry");
+    const superAdmin = JSON.parse((await keys("create", "--role", "super_admin", "--label", "ops", "--json")).stdout);
+    assert.equal(superAdmin.webhook_url, undefined, "only an ingest key has a webhook URL");
+
+    // The path and the key take 66 characters: an origin of 134 (a host of 126) fits exactly.
+    const host = `${"a".repeat(63)}.${"b".repeat(62)}`;
+    const longest = await keys("create", "--role", "ingest", "--label", "longest", "--base-url", `https://${host}`);
+    assert.equal(longest.code, 0, longest.stderr);
+    const longestUrl = longest.stdout.trim().split("\n")[1];
+    assert.equal(longestUrl.length, 200);
+    assert.match(longest.stderr, /\(it holds the key; 200 of the platform's 200 characters\):$/m);
+    const before = JSON.parse((await keys("list", "--json")).stdout).length;
+    const tooLong = await keys("create", "--role", "ingest", "--label", "too long", "--base-url", `https://${host}b`);
+    assert.equal(tooLong.code, 2, tooLong.stderr);
+    assert.match(
+      tooLong.stderr,
+      /^keys: --base-url makes the webhook URL 201 characters, over the 200 the platform's assistant_end_call_url holds: the path and the key take 66, so the origin \(135 characters\) may have at most 134$/m,
+    );
+    assert.equal(tooLong.stdout, "", "no key printed");
+    for (const [args, reason] of [
+      [["--base-url", "https://calls.example.com/api"], /without a path, query or fragment/],
+      [["--base-url", "https://calls.example.com/?token=1"], /without a path, query or fragment/],
+      [["--base-url", "ftp://calls.example.com"], /not ftp:/],
+      [["--base-url", "calls.example.com"], /is not a URL/],
+      [["--base-url", "https://user:secret@calls.example.com"], /without credentials/],
+    ]) {
+      const refused = await keys("create", "--role", "ingest", "--label", "bad base", ...args);
+      assert.equal(refused.code, 2, `${args.join(" ")}: ${refused.stderr}`);
+      assert.match(refused.stderr, /^keys: --base-url must be the worker's origin, http\(s\):\/\/host\[:port\]/m);
+      assert.match(refused.stderr, reason);
+    }
+    const notIngest = await keys("create", "--role", "super_admin", "--label", "admin in a URL", "--base-url", "https://calls.example.com");
+    assert.equal(notIngest.code, 2);
+    assert.match(notIngest.stderr, /^keys: --base-url is for --role ingest only/m);
+    assert.equal(JSON.parse((await keys("list", "--json")).stdout).length, before, "a refused key writes nothing");
+
+    // Listed and revoked like any key.
+    const { stdout: table } = await keys("list");
+    assert.match(table, new RegExp(`^${fingerprintOf(key)}\\s+ingest\\s+voice platform\\s+\\S+\\s+\\S+\\s+active$`, "m"));
+    assert.equal((await keys("revoke", fingerprintOf(key))).code, 0);
+    const listed = JSON.parse((await keys("list", "--json")).stdout);
+    assert.equal(listed.find((k) => k.fingerprint === fingerprintOf(key)).status, "revoked");
+  }));
+
+/** POSTs a webhook body to `url`, with `headers`; returns { status, body, requestId }. */
+async function post(url, body, headers = {}) {
+  const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return { status: response.status, body: await response.json(), requestId: response.headers.get("x-request-id") };
+}
+
+test("an ingest key posts the end-call webhook (its URL, or as a bearer token) and nothing else; a super-admin key cannot", async () => {
+  const { base } = await worker();
+  const created = await keys("create", "--role", "ingest", "--label", "voice platform", "--base-url", base, "--json");
+  assert.equal(created.code, 0, created.stderr);
+  const { key, webhook_url: url } = JSON.parse(created.stdout);
+  assert.equal(url.match(WEBHOOK_URL)?.[1], base);
+  const number = `0801${String(Date.now() % 10_000_000).padStart(7, "0")}`;
+  const call = (room) => ({
+    success: true,
+    message: "Call completed",
+    data: { room_name: room, started_at: new Date(Date.now() - 60_000).toISOString(), call_duration_minutes: 2.5, created_by_email: "alice@example.com", call_type: "outbound", call_service: "exotel", platform_number: number, to_number: "+919999999999", transcripts: [] },
+  });
+
+  const inPath = await post(url, call("keys-cli-path"));
+  assert.equal(inPath.status, 202, JSON.stringify(inPath.body));
+  assert.equal(inPath.body.message, "Call accepted");
+  assert.equal(inPath.body.data.room_name, "keys-cli-path");
+  assert.match(inPath.body.data.received_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  const line = await (await worker()).logLineFor(inPath.requestId);
+  assert.equal(line.path, "/webhooks/end-call/{key}", "the key never reaches the worker's log line");
+  assert.equal(line.key, fingerprintOf(key));
+  const bearer = await post(`${base}/webhooks/end-call`, call("keys-cli-bearer"), { Authorization: `Bearer ${key}` });
+  assert.equal(bearer.status, 202, JSON.stringify(bearer.body));
+
+  const report = await request(base, ENDPOINT, { key });
+  assert.equal(report.status, 403);
+  assert.equal(report.body.message, "This endpoint requires a super-admin API key");
+  const admin = (await keys("create", "--role", "super_admin", "--label", "reads the webhook's calls")).stdout.trim();
+  const misused = await post(`${base}/webhooks/end-call/${admin}`, call("keys-cli-admin"));
+  assert.equal(misused.status, 403);
+  assert.equal(misused.body.message, "This endpoint requires an ingest key (a super-admin key must never be put in a webhook URL)");
+
+  // The queue writes both calls to D1; the report counts them under the platform number.
+  const since = Date.now();
+  for (;;) {
+    const { body } = await request(base, ENDPOINT, { key: admin });
+    const row = body.data.phone_numbers.find((r) => r.phone_number === number);
+    if (row?.total_calls === 2) {
+      assert.equal(row.total_duration_minutes, 5);
+      break;
+    }
+    assert.ok(Date.now() - since < 20_000, `the calls are not in the report 20 s later: ${JSON.stringify(body.data)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  // Rotation: once revoked, the old URL stops working (within the worker's 10 s memory of the key).
+  assert.equal((await keys("revoke", fingerprintOf(key))).code, 0);
+  const revokedAt = Date.now();
+  while ((await post(url, call("keys-cli-revoked"))).status !== 401) {
+    assert.ok(Date.now() - revokedAt < 12_000, "still accepted 12 s after the revocation");
+    await new Promise((r) => setTimeout(r, 250));
+  }
+});
