@@ -1,5 +1,6 @@
-// Shared by the benchmark (run.mjs) and the soak run (soak.mjs): wrk, datasets, machine facts.
-import { execFileSync, spawn } from "node:child_process";
+// Shared by the benchmark (run.mjs), the soak run (soak.mjs) and the many-buckets run (buckets.mjs): wrk,
+// datasets, machine facts, and an inspector client to read the worker's V8 heap.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -100,4 +101,75 @@ export function table(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
   const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ")} |`;
   return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+/** Node 20 has WebSocket (for the inspector) behind a flag: reruns this script with it, if it is missing. */
+export function withWebSocket() {
+  if (typeof WebSocket !== "undefined") return;
+  const { status } = spawnSync(process.execPath, ["--experimental-websocket", "--no-warnings", ...process.argv.slice(1)], { stdio: "inherit" });
+  process.exit(status ?? 1);
+}
+
+/**
+ * A DevTools-protocol client on wrangler's inspector proxy (the worker's isolate), kept open for the whole
+ * run; needs {@link withWebSocket}. Without a client, the proxy buffers every message the runtime sends (a
+ * console line and network events per request) until one connects, so its workerd grows without bound; with
+ * this one attached the buffer drains (to here, where it is dropped), and RSS figures measure the runtime
+ * rather than that buffer.
+ */
+export async function inspector(worker) {
+  const socket = new WebSocket(`ws://127.0.0.1:${worker.inspectorPort}/ws`, { headers: { Origin: "http://127.0.0.1" } });
+  await new Promise((resolve, reject) => {
+    socket.addEventListener("open", resolve);
+    socket.addEventListener("error", reject);
+  });
+  const replies = new Map();
+  let next = 1;
+  socket.addEventListener("message", (event) => {
+    if (!event.data.startsWith('{"id":')) return; // events: dropped
+    const message = JSON.parse(event.data);
+    replies.get(message.id)?.(message);
+    replies.delete(message.id);
+  });
+  const call = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      replies.set(id, (message) => (message.error ? reject(new Error(`${method}: ${message.error.message}`)) : resolve(message)));
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  /** Runtime.getHeapUsage: { usedSize, totalSize } in bytes (and what else this V8 reports). */
+  const heapUsage = async () => (await call("Runtime.getHeapUsage")).result;
+  return {
+    call,
+    heapUsage,
+    /** The isolate's live V8 heap in bytes: a heap snapshot first forces a full garbage collection. */
+    async liveHeap() {
+      await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+      return (await heapUsage()).usedSize;
+    },
+    /**
+     * Samples the heap back to back (one call in flight) until `stop()`, which resolves the samples:
+     * { sent, received } (performance.now() at this end) and the heap usage. A sample is answered only when
+     * the isolate lets the inspector in, so `received` says when it was taken, give or take the round trip.
+     */
+    sampler() {
+      const samples = [];
+      let stopped = false;
+      const loop = (async () => {
+        while (!stopped) {
+          const sent = performance.now();
+          const usage = await heapUsage();
+          samples.push({ sent, received: performance.now(), ...usage });
+        }
+      })();
+      return {
+        stop: async () => {
+          stopped = true;
+          await loop;
+          return samples;
+        },
+      };
+    },
+    close: () => socket.close(),
+  };
 }

@@ -10,14 +10,13 @@
 //
 // The last level runs twice: memory that only reflects peak concurrency (wasm linear memory never shrinks)
 // stays put the second time; a leak would not.
-import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { shippedConfig } from "../scripts/lib/bindings.mjs";
 import { createKeys, ENDPOINT, migrate, newStateDir, request, startWorker } from "../scripts/lib/local-worker.mjs";
-import { BENCH_LIMITS, fmt, loadDataset, log, machine, requireWrk, table, workerdRssKiB, wrk } from "./lib.mjs";
+import { BENCH_LIMITS, fmt, inspector, loadDataset, log, machine, requireWrk, table, withWebSocket, workerdRssKiB, wrk } from "./lib.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -29,47 +28,7 @@ const { values } = parseArgs({
 requireWrk();
 const DAY = 86_400_000;
 
-// Node 20 has WebSocket (for the inspector) behind a flag.
-if (typeof WebSocket === "undefined") {
-  const { status } = spawnSync(process.execPath, ["--experimental-websocket", "--no-warnings", ...process.argv.slice(1)], { stdio: "inherit" });
-  process.exit(status ?? 1);
-}
-
-/**
- * A DevTools-protocol client on wrangler's inspector proxy, kept open for the whole run. Without a client,
- * the proxy buffers every message the runtime sends (a console line and network events per request) until
- * one connects, so its workerd grows without bound; with this one attached the buffer drains (to here, where
- * it is dropped), and the RSS figures measure the runtime rather than that buffer.
- */
-async function inspector(worker) {
-  const socket = new WebSocket(`ws://127.0.0.1:${worker.inspectorPort}/ws`, { headers: { Origin: "http://127.0.0.1" } });
-  await new Promise((resolve, reject) => {
-    socket.addEventListener("open", resolve);
-    socket.addEventListener("error", reject);
-  });
-  const replies = new Map();
-  let next = 1;
-  socket.addEventListener("message", (event) => {
-    if (!event.data.startsWith('{"id":')) return; // events: dropped
-    const message = JSON.parse(event.data);
-    replies.get(message.id)?.(message);
-    replies.delete(message.id);
-  });
-  const call = (method, params = {}) =>
-    new Promise((resolve) => {
-      const id = next++;
-      replies.set(id, resolve);
-      socket.send(JSON.stringify({ id, method, params }));
-    });
-  return {
-    /** The isolate's live V8 heap in bytes: a heap snapshot first forces a full garbage collection. */
-    async liveHeap() {
-      await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
-      return (await call("Runtime.getHeapUsage")).result.usedSize;
-    },
-    close: () => socket.close(),
-  };
-}
+withWebSocket();
 
 async function memory(worker, devtools, key) {
   const { body } = await request(worker.base, "/__diagnostics/static", { key });
