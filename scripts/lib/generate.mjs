@@ -112,15 +112,27 @@ export function benchProfile({ seed, days, now }) {
   };
 }
 
-/** `count` calls on the UTC day starting at `day`, each through its own platform number (+4470 and 8 digits),
- * lasting 1 to 600 s: a range with as many buckets as calls. */
-export function distinctNumberCalls(count, day) {
+/**
+ * A platform number of exactly `length` characters (UTF-16 code units, as the loader counts), one for each
+ * `i`: "+91", `i` in 10 digits (fewer if `length` is under 13), then `padding` over and over up to `length`
+ * (the digits 0 to 9 unless told). The record rule allows 64; before migrations/0005 the loader allowed 1,024.
+ */
+export function paddedNumber(i, length, padding = "0123456789") {
+  const digits = Math.min(10, length - 3);
+  if (!Number.isSafeInteger(i) || i < 0 || String(i).length > digits) throw new Error(`no platform number of ${length} characters for ${i}`);
+  return `+91${String(i).padStart(digits, "0")}`.padEnd(length, padding);
+}
+
+/** `count` calls on the UTC day starting at `day`, each through its own platform number (+4470 and 8 digits,
+ * or {@link paddedNumber}s of `labelLength` characters, padded with `labelPadding`), lasting 1 to 600 s: a range with as many buckets as
+ * calls. */
+export function distinctNumberCalls(count, day, { labelLength, labelPadding } = {}) {
   return Array.from({ length: count }, (_, i) => ({
     id: `many-${i}`,
     user_id: "u-many",
     user_email: "many@example.com",
     platform: "sip",
-    platform_number: `+4470${String(i).padStart(8, "0")}`,
+    platform_number: labelLength === undefined ? `+4470${String(i).padStart(8, "0")}` : paddedNumber(i, labelLength, labelPadding),
     started_at: day + Math.floor((i * DAY) / count),
     duration_seconds: 1 + (i % 600),
   }));
