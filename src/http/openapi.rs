@@ -10,13 +10,45 @@ mod tests {
     use crate::access::{AuthError, Role};
     use crate::http::error::ApiError;
     use crate::http::routing::{dispatch, Dispatch, Route};
+    use crate::http::DEAD_LETTERS_REPLAYED;
+    use crate::ingest::{self, dead_letters, webhook};
     use crate::report::parameters::{ParamError, ACCEPTED_PARAMETERS};
     use crate::report::SUCCESS_MESSAGE;
 
     const DOCUMENT: &str = include_str!("../../public/openapi.json");
 
+    /// A key of our keys' shape, for the path that carries one (`/webhooks/end-call/{key}`).
+    const SAMPLE_KEY: &str = "cak_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
+    /// The request id the document's examples quote.
+    const EXAMPLE_REQUEST_ID: &str = "0b8a3c4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e";
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+
     fn document() -> Value {
         serde_json::from_str(DOCUMENT).expect("public/openapi.json is JSON")
+    }
+
+    /// `value`, or what its local `$ref` (`#/components/...`) points to.
+    fn resolved<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+        match value["$ref"].as_str() {
+            Some(reference) => {
+                let pointer = reference.strip_prefix('#').expect("a local $ref");
+                doc.pointer(pointer)
+                    .unwrap_or_else(|| panic!("{reference} resolves"))
+            }
+            None => value,
+        }
+    }
+
+    /// The statuses an operation documents, in order.
+    fn statuses(responses: &Value) -> Vec<u16> {
+        responses
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.parse().unwrap())
+            .collect()
     }
 
     fn operation(doc: &Value) -> &Value {
@@ -49,18 +81,173 @@ mod tests {
     #[test]
     fn documents_every_path_the_router_serves() {
         let doc = document();
-        let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
-        for path in &paths {
-            assert!(
-                matches!(dispatch("GET", path, false), Dispatch::Handle(_)),
-                "{path} is routed"
-            );
+        let paths = doc["paths"].as_object().unwrap();
+        let mut routes = Vec::new();
+        for (path, item) in paths {
+            // The path the router sees: a key where the document has its parameter.
+            let concrete = path.replace("{key}", SAMPLE_KEY);
+            let methods: Vec<&str> = item
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .filter(|m| METHODS.contains(m))
+                .collect();
+            assert!(!methods.is_empty(), "{path} documents an operation");
+            for method in methods {
+                let route = match (method, dispatch(&method.to_uppercase(), &concrete, false)) {
+                    ("options", Dispatch::Preflight(route)) => route,
+                    (method, Dispatch::Handle(route)) if method != "options" => route,
+                    (method, other) => panic!("{method} {path} is routed to {other:?}"),
+                };
+                assert_eq!(
+                    route.path(),
+                    concrete
+                        .strip_suffix(&format!("/{SAMPLE_KEY}"))
+                        .unwrap_or(&concrete),
+                    "{method} {path}"
+                );
+                routes.push(route);
+            }
         }
-        assert_eq!(paths.len(), 2);
+        for route in [
+            Route::CallsByPhoneNumber,
+            Route::EndCall,
+            Route::DeadLettersReplay,
+            Route::OpenApi,
+        ] {
+            assert!(routes.contains(&route), "{route:?} is documented");
+        }
+        let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
+        documented.sort_unstable();
+        assert_eq!(
+            documented,
+            [
+                "/admin/analytics/calls/by-phone-number",
+                "/admin/dead-letters/replay",
+                "/openapi.json",
+                "/webhooks/end-call",
+                "/webhooks/end-call/{key}",
+            ]
+        );
         assert_eq!(
             dispatch("GET", "/openapi.json", false),
             Dispatch::Handle(Route::OpenApi)
         );
+    }
+
+    #[test]
+    fn documents_the_webhook_s_answers_with_the_code_s_messages() {
+        let doc = document();
+        let body_error = webhook::read(r#"{"data":{"room_name":"r"}}"#).unwrap_err();
+        for path in ["/webhooks/end-call/{key}", "/webhooks/end-call"] {
+            let operation = &doc["paths"][path]["post"];
+            let responses = &operation["responses"];
+            let answer = |status: &str| resolved(&doc, &responses[status]);
+            let example = |status: &str| {
+                answer(status)["content"]["application/json"]["example"]["message"].clone()
+            };
+            assert_eq!(example("202"), ingest::ACCEPTED_MESSAGE, "{path}");
+            let accepted = resolved(
+                &doc,
+                &answer("202")["content"]["application/json"]["schema"],
+            );
+            assert_eq!(
+                accepted["properties"]["message"]["const"],
+                ingest::ACCEPTED_MESSAGE,
+                "{path}"
+            );
+            assert_eq!(example("400"), body_error.to_string(), "{path}");
+            assert_eq!(example("401"), AuthError::UnknownKey.to_string(), "{path}");
+            assert_eq!(
+                example("403"),
+                AuthError::InsufficientRole(Role::Ingest).to_string(),
+                "{path}"
+            );
+            assert_eq!(
+                example("413"),
+                ApiError::PayloadTooLarge.public_message(EXAMPLE_REQUEST_ID),
+                "{path}"
+            );
+            assert_eq!(example("429"), Limit::WebhookKey.message(), "{path}");
+            assert_eq!(
+                example("503"),
+                ApiError::Unavailable(String::new()).public_message(EXAMPLE_REQUEST_ID),
+                "{path}"
+            );
+            let unavailable = ApiError::Unavailable(String::new()).headers();
+            assert_eq!(unavailable[0].0, "Retry-After");
+            assert_eq!(
+                answer("503")["headers"]["Retry-After"]["schema"]["const"],
+                unavailable[0].1.as_str(),
+                "{path}"
+            );
+            let expected: Vec<u16> = [
+                ApiError::BadBody(body_error.clone()),
+                ApiError::from(AuthError::UnknownKey),
+                ApiError::from(AuthError::InsufficientRole(Role::Ingest)),
+                ApiError::PayloadTooLarge,
+                ApiError::RateLimited(Limit::WebhookIp),
+                ApiError::Internal(String::new()),
+                ApiError::Unavailable(String::new()),
+            ]
+            .iter()
+            .map(ApiError::status)
+            .collect();
+            assert_eq!(
+                statuses(responses),
+                [vec![202], expected].concat(),
+                "{path}"
+            );
+        }
+        // The key in the path is the only credential of that form; the other is the bearer scheme's.
+        let in_path = &doc["paths"]["/webhooks/end-call/{key}"]["post"];
+        assert_eq!(in_path["security"], serde_json::json!([]));
+        assert_eq!(in_path["parameters"][0]["name"], "key");
+        assert_eq!(in_path["parameters"][0]["in"], "path");
+        assert_eq!(in_path["parameters"][0]["example"], SAMPLE_KEY);
+        assert_eq!(
+            doc["paths"]["/webhooks/end-call"]["post"]["security"][0]["bearerAuth"],
+            serde_json::json!([])
+        );
+    }
+
+    #[test]
+    fn documents_the_replay_with_the_code_s_messages() {
+        let doc = document();
+        let operation = &doc["paths"]["/admin/dead-letters/replay"]["post"];
+        let responses = &operation["responses"];
+        let example = |status: &str| {
+            resolved(&doc, &responses[status])["content"]["application/json"]["example"]["message"]
+                .clone()
+        };
+        assert_eq!(example("200"), DEAD_LETTERS_REPLAYED);
+        let replayed = &doc["components"]["schemas"]["DeadLettersReplayedResponse"]["properties"];
+        assert_eq!(replayed["message"]["const"], DEAD_LETTERS_REPLAYED);
+        assert_eq!(
+            replayed["data"]["properties"]["replayed"]["maximum"],
+            dead_letters::PAGE
+        );
+        assert_eq!(example("401"), AuthError::UnknownKey.to_string());
+        assert_eq!(
+            example("403"),
+            AuthError::InsufficientRole(Role::SuperAdmin).to_string()
+        );
+        assert_eq!(example("429"), Limit::ApiKey.message());
+        assert_eq!(
+            operation["security"][0]["bearerAuth"],
+            serde_json::json!([])
+        );
+        let expected: Vec<u16> = [
+            ApiError::from(AuthError::MissingCredentials),
+            ApiError::from(AuthError::InsufficientRole(Role::SuperAdmin)),
+            ApiError::RateLimited(Limit::ClientIp),
+            ApiError::Internal(String::new()),
+        ]
+        .iter()
+        .map(ApiError::status)
+        .collect();
+        assert_eq!(statuses(responses), [vec![200], expected].concat());
     }
 
     #[test]
@@ -81,7 +268,10 @@ mod tests {
             ParamError::InvalidTimestamp("start_date").to_string()
         );
         assert_eq!(example("401"), AuthError::UnknownKey.to_string());
-        assert_eq!(example("403"), AuthError::InsufficientRole(Role::SuperAdmin).to_string());
+        assert_eq!(
+            example("403"),
+            AuthError::InsufficientRole(Role::SuperAdmin).to_string()
+        );
         assert_eq!(example("429"), Limit::ApiKey.message());
         let statuses: Vec<u16> = [
             ApiError::from(ParamError::EmptyRange),
