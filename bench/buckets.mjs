@@ -24,13 +24,12 @@
 // before 0005, the calls written with the loader's own statements (its batches, without its record check),
 // then the remaining migrations. Labels of 64 or fewer go through scripts/load.mjs.
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, withBindings } from "../scripts/lib/bindings.mjs";
+import { ROOT } from "../scripts/lib/bindings.mjs";
 import { distinctNumberCalls } from "../scripts/lib/generate.mjs";
-import { batchStatements } from "../scripts/lib/loader.mjs";
-import { createKeys, ENDPOINT, migrate, newStateDir, request, startLocalWorker, startWorker } from "../scripts/lib/local-worker.mjs";
+import { ENDPOINT, request, startLocalWorker } from "../scripts/lib/local-worker.mjs";
 import { BENCH_LIMITS, fmt, inspector, log, machine, withWebSocket } from "./lib.mjs";
 
 const { values } = parseArgs({
@@ -65,24 +64,11 @@ const builtAtStart = await builtWorker();
 const RECORD_RULE = "0005_record_rule.sql";
 const RULE_MAX_LABEL = 64;
 
-/** A worker on a database whose calls were stored before the record rule: see the top of this file. */
-async function startOnRowsBeforeTheRule(records, { keys, ...options }) {
-  const state = await newStateDir();
-  const migrations = (await readdir(join(ROOT, "migrations"))).filter((f) => f.endsWith(".sql")).sort();
-  await migrate(state, { files: migrations.filter((f) => f < RECORD_RULE) });
-  await withBindings({ persistTo: state }, async (env) => {
-    for (let i = 0; i < records.length; i += 2000) await env.DB.batch(batchStatements(env.DB, records.slice(i, i + 2000)).statements);
-  });
-  await migrate(state);
-  const created = await createKeys(state, keys);
-  return Object.assign(await startWorker(state, options), { keys: created });
-}
-
 const options = { records, keys: { admin: { role: "super_admin" } }, vars: { DIAGNOSTICS: "on" }, limits: BENCH_LIMITS };
 let worker;
 if (labels > RULE_MAX_LABEL) {
   log(`storing ${buckets.toLocaleString("en")} calls, one per number of ${labels} characters, as rows from before ${RECORD_RULE}`);
-  worker = await startOnRowsBeforeTheRule(records, options);
+  worker = await startLocalWorker({ ...options, records: [], before: { migration: RECORD_RULE, records } });
 } else {
   log(`loading ${buckets.toLocaleString("en")} calls, one per number of ${labels} characters`);
   worker = await startLocalWorker(options);

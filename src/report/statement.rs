@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use crate::platform::{Cell, Param, Rows, Statement};
-use crate::report::answer_size::{AnswerSize, TooBig};
+use crate::report::answer_size::{AnswerSize, TooBig, MAX_LABEL_BYTES};
 use crate::report::plan::{plan, Source, LEVELS};
 use crate::report::selection::Selection;
 
@@ -118,10 +118,16 @@ pub fn query(selection: &Selection) -> Query {
         Some(_) => AnswerSize::series(selection.periods.len()),
         None => AnswerSize::totals(),
     };
+    // Buckets in D1's order, each while the labels before it are within the byte budget (so the answer
+    // holds that bucket more than fits when there are too many bytes), and at most one bucket too many. The
+    // running sum follows the grouping's own order: no second sort, so no row read twice.
     let sql = format!(
-        "WITH s(i, src, lo, hi) AS (SELECT key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)) \
-         SELECT bucket, group_concat(i || ':' || calls || ':' || duration_ms) AS parts FROM ({}) \
-         GROUP BY bucket LIMIT {}",
+        "WITH s(i, src, lo, hi) AS (SELECT key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)), \
+         b AS (SELECT bucket, group_concat(i || ':' || calls || ':' || duration_ms) AS parts FROM ({}) \
+         GROUP BY bucket) \
+         SELECT bucket, parts FROM (SELECT bucket, parts, \
+         sum(length(CAST(bucket AS BLOB))) OVER (ROWS UNBOUNDED PRECEDING) AS seen FROM b) \
+         WHERE seen - length(CAST(bucket AS BLOB)) <= {MAX_LABEL_BYTES} LIMIT {}",
         terms.join(" UNION ALL "),
         size.sql_limit()
     );
@@ -152,7 +158,8 @@ impl Query {
 
     /// The buckets of the statement's rows, in D1's order, those whose periods all net to nothing left out.
     pub fn decode(&self, rows: &Rows) -> Result<Vec<Bucket>, RowsError> {
-        self.size.check(rows.rows.len()).map_err(RowsError::TooBig)?;
+        let label_bytes = rows.rows.iter().filter_map(|row| row.first().and_then(Cell::as_text)).map(str::len).sum();
+        self.size.check(rows.rows.len(), label_bytes).map_err(RowsError::TooBig)?;
         let mut buckets = Vec::with_capacity(rows.rows.len());
         for row in &rows.rows {
             let (Some(label), Some(parts)) = (row.first().and_then(Cell::as_text), row.get(1).and_then(Cell::as_text)) else {
@@ -251,8 +258,9 @@ mod tests {
         assert_eq!(statement.sql.matches(" UNION ALL ").count(), 2, "a term per source: days, hours, quarters");
         assert!(statement.sql.contains("FROM s CROSS JOIN calls_by_quarter AS r WHERE s.src = 1 AND r.period_start >= s.lo"));
         assert!(!statement.sql.contains("calls_by_month") && !statement.sql.contains(" calls AS r"));
-        assert!(statement.sql.ends_with(") GROUP BY bucket LIMIT 20001"), "a totals answer holds at most 20,000 buckets");
+        assert!(statement.sql.ends_with("<= 2000000 LIMIT 20001"), "a totals answer holds at most 20,000 buckets, 2,000,000 bytes of labels");
         assert_eq!(statement.sql.matches("GROUP BY").count(), 1, "buckets: no other sort");
+        assert!(!statement.sql.contains("ORDER BY"), "the running sum needs no sort");
         assert_eq!(query.tables(), "calls_by_quarter, calls_by_hour, calls_by_day");
         let with_raw = super::query(&select("start_date=2026-01-30T10:15:00.5Z&end_date=2026-12-31T00:00:00Z")).statement;
         assert_eq!(with_raw.sql.matches(" UNION ALL ").count(), 4, "all five sources, the most D1 allows");
@@ -330,11 +338,20 @@ mod tests {
     fn an_answer_with_one_bucket_too_many_is_too_big() {
         let selection = select("start_date=2026-01-01&end_date=2026-02-11T16:00:00&interval=hour"); // 1,000 hours
         let query = query(&selection);
-        assert!(query.statement.sql.ends_with("GROUP BY bucket LIMIT 101"));
+        assert!(query.statement.sql.ends_with(" LIMIT 101"));
         let many: Vec<(String, String)> = (0..101).map(|i| (format!("+{i}"), "0:1:1".to_owned())).collect();
         let many: Vec<(&str, &str)> = many.iter().map(|(b, p)| (b.as_str(), p.as_str())).collect();
         assert!(matches!(query.decode(&rows(&many)), Err(RowsError::TooBig(_))));
         assert_eq!(query.decode(&rows(&many[..100])).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn an_answer_whose_labels_pass_the_byte_budget_is_too_big() {
+        let query = query(&select("start_date=2026-01-01&end_date=2026-01-01"));
+        let labels: Vec<String> = (0..1_954).map(|i| format!("{i:01024}")).collect();
+        let long: Vec<(&str, &str)> = labels.iter().map(|l| (l.as_str(), "0:1:1")).collect();
+        assert!(matches!(query.decode(&rows(&long)), Err(RowsError::TooBig(_))), "1,954 labels of 1,024 bytes");
+        assert_eq!(query.decode(&rows(&long[..1_953])).unwrap().len(), 1_953);
     }
 
     #[test]

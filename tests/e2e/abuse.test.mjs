@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ROOT, shippedConfig } from "../../scripts/lib/bindings.mjs";
+import { ROOT, shippedConfig, withBindings } from "../../scripts/lib/bindings.mjs";
 import { distinctNumberCalls } from "../../scripts/lib/generate.mjs";
 import { ENDPOINT, newStateDir, request, startLocalWorker, startWorker } from "../../scripts/lib/local-worker.mjs";
 import * as fx from "./fixtures.mjs";
@@ -212,8 +212,35 @@ describe("many buckets", () => {
       assert.deepEqual(rows.at(-1), { phone_number: "+447000019800", total_calls: 1, total_duration_minutes: 0.02, total_duration_hours: 0 });
       const line = await big.logLineFor(response.headers.get("x-request-id"));
       assert.equal(line.status, 200);
+      // One more is too many: D1 is asked for 20,001 and the answer refuses them.
+      await withBindings({ persistTo: big.state }, (env) =>
+        env.DB.prepare("INSERT INTO calls (id, user_id, platform, platform_number, started_at, duration_seconds) VALUES ('many-more', 'u-many', 'sip', '+449999999999', ?1, 1)")
+          .bind(Date.UTC(2025, 5, 1, 12))
+          .run(),
+      );
+      const over = await request(big.base, `${ENDPOINT}?start_date=2025-06-01&end_date=2025-06-01`, { key: big.keys.admin.key });
+      assert.equal(over.status, 400);
+      assert.equal(over.body.message, "Too many phone numbers: this range has more than 20000, the most one answer holds; choose a shorter range or one user_email");
     } finally {
       await big.stop();
+    }
+  });
+
+  test("numbers of 1,024 characters stored before the record rule: an answer holds at most 2,000,000 bytes of them", async () => {
+    // 2,000 calls on one day, each its own number of 1,024 characters: 2,048,000 bytes; their first 1,000 (the
+    // day's first half: 1,024,000 bytes) fit. Written as a database held them before migrations/0005.
+    const records = distinctNumberCalls(2_000, Date.UTC(2025, 5, 1), { labelLength: 1024 });
+    const old = await startLocalWorker({ before: { migration: "0005_record_rule.sql", records }, keys: { admin: { role: "super_admin" } } });
+    try {
+      const day = await request(old.base, `${ENDPOINT}?start_date=2025-06-01&end_date=2025-06-01`, { key: old.keys.admin.key });
+      assert.equal(day.status, 400);
+      assert.equal(day.body.message, "Too many phone numbers: the phone numbers of this range are longer together than the 2000000 bytes one answer holds; choose a shorter range or one user_email");
+      const half = await request(old.base, `${ENDPOINT}?start_date=2025-06-01T00:00:00Z&end_date=2025-06-01T12:00:00Z`, { key: old.keys.admin.key });
+      assert.equal(half.status, 200);
+      assert.equal(half.body.data.phone_numbers.length, 1_000);
+      assert.ok(half.body.data.phone_numbers.every((r) => r.phone_number.length === 1024));
+    } finally {
+      await old.stop();
     }
   });
 });
