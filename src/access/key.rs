@@ -26,7 +26,7 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, AuthError> {
     if !scheme.eq_ignore_ascii_case("Bearer") {
         return Err(AuthError::OtherScheme);
     }
-    path_token(token.trim_start_matches(' '))
+    self::token(token.trim_start_matches(' ')).ok_or(AuthError::MalformedCredentials)
 }
 
 /// The KV entry name for a key whose SHA-256 is `hash`.
@@ -45,14 +45,10 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A token (of the header, or of a URL's path) with RFC 6750's `b64token` syntax and at most
-/// [`MAX_TOKEN_LEN`] characters.
-pub fn path_token(token: &str) -> Result<&str, AuthError> {
-    if token.len() <= MAX_TOKEN_LEN && b64token(token) {
-        Ok(token)
-    } else {
-        Err(AuthError::MalformedCredentials)
-    }
+/// A token (of the header, or of a URL's path): RFC 6750's `b64token` syntax, at most [`MAX_TOKEN_LEN`]
+/// characters.
+pub fn token(text: &str) -> Option<&str> {
+    (text.len() <= MAX_TOKEN_LEN && b64token(text)).then_some(text)
 }
 
 /// RFC 6750's `b64token`.

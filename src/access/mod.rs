@@ -51,6 +51,8 @@ pub enum AuthError {
     OtherScheme,
     /// A `Bearer` header with no token, or a token that is not RFC 6750's `b64token`.
     MalformedCredentials,
+    /// A key in the URL's path that is not a token at all.
+    MalformedPathKey,
     /// A token that is not one of our keys: not of their shape, or not in KV.
     UnknownKey,
     RevokedKey,
@@ -87,6 +89,7 @@ impl fmt::Display for AuthError {
             AuthError::MissingCredentials => "Missing API key: send the header \"Authorization: Bearer <API key>\"",
             AuthError::OtherScheme => "Unsupported Authorization scheme: expected \"Bearer <API key>\"",
             AuthError::MalformedCredentials => "Malformed Authorization header: expected \"Bearer <API key>\"",
+            AuthError::MalformedPathKey => "Malformed key in the URL: expected /webhooks/end-call/<ingest key>",
             AuthError::UnknownKey | AuthError::UnreadableRecord(_) => "Invalid API key",
             AuthError::RevokedKey => "This API key has been revoked",
             AuthError::ExpiredKey => "This API key has expired",
@@ -155,7 +158,7 @@ pub async fn require<P: Platform>(
     limit(platform, per_address, &client_key(caller.client_ip)).await?;
 
     let token = match caller.path_key {
-        Some(in_path) => key::path_token(in_path)?,
+        Some(in_path) => key::token(in_path).ok_or(AuthError::MalformedPathKey)?,
         None => key::bearer_token(caller.authorization)?,
     };
     if !key::is_ours(token) {
@@ -367,7 +370,8 @@ mod tests {
         assert_eq!(check(MADE_UP, Role::Ingest, false), Ok(()));
         assert_eq!(check(MADE_UP, Role::SuperAdmin, false), Err(AccessError::Auth(AuthError::InsufficientRole(Role::SuperAdmin))));
         assert_eq!(check(ADMIN_KEY, Role::Ingest, true), Err(AccessError::Auth(AuthError::InsufficientRole(Role::Ingest))));
-        assert_eq!(check("not a key", Role::Ingest, true), Err(AccessError::Auth(AuthError::MalformedCredentials)));
+        assert_eq!(check("not a key", Role::Ingest, true), Err(AccessError::Auth(AuthError::MalformedPathKey)));
+        assert_eq!(AuthError::MalformedPathKey.to_string(), "Malformed key in the URL: expected /webhooks/end-call/<ingest key>");
         // The webhook is counted against its own limits.
         let counted: Vec<String> = platform.counted().into_iter().map(|(binding, _)| binding).collect();
         assert!(counted.contains(&Limit::WebhookIp.binding().to_owned()) && counted.contains(&Limit::WebhookKey.binding().to_owned()));
