@@ -6,8 +6,6 @@
 //! twice changes nothing, and the later-received one wins in whichever order the queue hands them over.
 //! The rollups follow through the triggers of `migrations/`, exactly.
 
-use serde::Serialize;
-
 use crate::call::email::UserEmail;
 use crate::ingest::delivery::Delivery;
 use crate::platform::{Param, Statement};
@@ -32,18 +30,6 @@ const CALLS: &str = "INSERT INTO calls (id, user_id, platform, platform_number, 
      duration_seconds = excluded.duration_seconds, received_at = excluded.received_at, delivery = excluded.delivery \
      WHERE calls.received_at IS NULL OR (excluded.received_at, excluded.delivery) > (calls.received_at, calls.delivery) \
      RETURNING id";
-
-#[derive(Serialize)]
-struct Row<'a> {
-    id: &'a str,
-    owner: Option<&'a str>,
-    platform: &'a str,
-    number: Option<&'a str>,
-    started_at: i64,
-    duration_ms: i64,
-    received_at: i64,
-    request: &'a str,
-}
 
 /// The latest-received delivery of each call, in the order the calls first appear. (A batch holds at most a
 /// hundred: a linear search is cheaper than a hash map's code in the wasm.)
@@ -97,20 +83,8 @@ pub fn statements(deliveries: &[Delivery]) -> Vec<Statement> {
         }
     }
     let users = chunks(owners.iter().map(|email| serde_json::to_string(email).unwrap_or_default()));
-    let rows = latest.iter().map(|d| {
-        let call = &d.call;
-        serde_json::to_string(&Row {
-            id: &call.id,
-            owner: call.owner.as_ref().map(UserEmail::as_str),
-            platform: &call.platform,
-            number: call.platform_number.as_deref(),
-            started_at: call.started_at,
-            duration_ms: call.duration_millis,
-            received_at: d.received_at,
-            request: &d.request,
-        })
-        .unwrap_or_default()
-    });
+    // Each row is the delivery's own message (its `v` unread): one format for the queue and for D1.
+    let rows = latest.iter().map(|delivery| delivery.encode());
     let calls = chunks(rows);
     users
         .into_iter()
@@ -159,9 +133,9 @@ mod tests {
         assert_eq!(
             calls,
             concat!(
-                r#"[{"id":"a","owner":"Alice@Example.com","platform":"exotel","number":"080","started_at":1796030102374,"duration_ms":60000,"received_at":1,"request":"r1"},"#,
-                r#"{"id":"b","owner":null,"platform":"exotel","number":"080","started_at":1796030102374,"duration_ms":60000,"received_at":2,"request":"r2"},"#,
-                r#"{"id":"c","owner":"Alice@Example.com","platform":"exotel","number":"080","started_at":1796030102374,"duration_ms":60000,"received_at":3,"request":"r3"}]"#
+                r#"[{"v":"1","id":"a","owner":"Alice@Example.com","platform":"exotel","number":"080","started_at":1796030102374,"duration_ms":60000,"received_at":1,"request":"r1"},"#,
+                r#"{"v":"1","id":"b","owner":null,"platform":"exotel","number":"080","started_at":1796030102374,"duration_ms":60000,"received_at":2,"request":"r2"},"#,
+                r#"{"v":"1","id":"c","owner":"Alice@Example.com","platform":"exotel","number":"080","started_at":1796030102374,"duration_ms":60000,"received_at":3,"request":"r3"}]"#
             )
         );
         assert!(statements[1].sql.contains(NO_OWNER));
