@@ -152,3 +152,74 @@ export const TIES_TOTALS = { total_calls: 5, total_duration_minutes: 8, total_du
 
 /** The default window (last 30 days) over recentRecords(). */
 export const RECENT = [row("+15550001", 1, 1, 0.02), row("+15550004", 1, 1, 0.02)];
+
+// ---- The end-call webhook (tests/e2e/webhook.test.mjs): the platform's envelope, and an oracle of the report
+// worked out here from exact sums, independently of the worker's code. ----
+
+/** The envelope the platform POSTs around a call record (of it, only `data` matters). */
+export const endCall = (data) => ({ success: true, message: "Call completed", data });
+
+/**
+ * A JSON number's text in units of `unitMs` (1,000 for seconds, 60,000 for minutes) as whole milliseconds,
+ * exactly (BigInt over its decimal digits, never a float), rounded half away from zero. `valid`: at least 0
+ * (a negative value is refused even when it rounds to 0; "-0" is 0) and at most one week.
+ */
+export function decimalMillis(text, unitMs) {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(String(text).trim());
+  if (!m) return { valid: false, millis: null };
+  const digits = BigInt(m[2] + (m[3] ?? ""));
+  const exponent = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
+  let numerator = digits * BigInt(unitMs);
+  let denominator = 1n;
+  if (exponent >= 0) numerator *= 10n ** BigInt(exponent);
+  else denominator = 10n ** BigInt(-exponent);
+  let millis = numerator / denominator;
+  if (2n * (numerator % denominator) >= denominator) millis += 1n;
+  const negative = m[1] === "-" && digits !== 0n;
+  const valid = !negative && millis <= 604_800_000n;
+  return { valid, millis: valid ? Number(millis) : null };
+}
+
+/** What the bucket rule trims from a number (space, tab, CR, LF: migrations/0001). */
+const trimBucket = (text) => text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
+
+/**
+ * The platform's own bucket rule (the spec's "How the platform's own by-phone-number report buckets a call")
+ * for a webhook's `data`: WEB_CALL if call_type or call_service is web, else UNKNOWN_PLATFORM without a
+ * number, else the number (trimmed, as this project's bucket rule does).
+ */
+export function bucketOf(data) {
+  const web = (value) => typeof value === "string" && value.trim().toLowerCase() === "web";
+  if (web(data.call_type) || web(data.call_service)) return "WEB_CALL";
+  const number = typeof data.platform_number === "string" ? trimBucket(data.platform_number) : "";
+  return number === "" ? "UNKNOWN_PLATFORM" : number;
+}
+
+/** `millis / per` in hundredths, rounded half away from zero (totals are never negative). */
+const hundredths = (millis, per) => (Math.floor(millis / per) + (millis % per >= per / 2 ? 1 : 0)) / 100;
+
+/** A row (or the totals) from a bucket's exact sum: minutes and hours to two decimals. */
+export function rounded(calls, millis) {
+  return { total_calls: calls, total_duration_minutes: hundredths(millis, 600), total_duration_hours: hundredths(millis, 36_000) };
+}
+
+/**
+ * The report's rows from exact sums (`sums`: Map of bucket label → { calls, millis }), in its order: by exact
+ * duration, then calls, descending, then label (bytes) ascending. With the totals: { rows, totals }.
+ */
+export function reportOf(sums) {
+  const buckets = [...sums].filter(([, s]) => s.calls > 0);
+  buckets.sort(([a, x], [b, y]) => y.millis - x.millis || y.calls - x.calls || Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const all = buckets.reduce((t, [, s]) => ({ calls: t.calls + s.calls, millis: t.millis + s.millis }), { calls: 0, millis: 0 });
+  return {
+    rows: buckets.map(([label, s]) => ({ phone_number: label, ...rounded(s.calls, s.millis) })),
+    totals: rounded(all.calls, all.millis),
+  };
+}
+
+/** Adds one call to `sums` (see {@link reportOf}). */
+export function addCall(sums, bucket, millis) {
+  const sum = sums.get(bucket) ?? { calls: 0, millis: 0 };
+  sums.set(bucket, { calls: sum.calls + 1, millis: sum.millis + millis });
+  return sums;
+}
