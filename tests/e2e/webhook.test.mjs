@@ -817,6 +817,30 @@ describe("answers", () => {
     await expectReport(day("2026-03-10"), { rows: [row("+15550001001", 1, 1, 0.02)], totals: totals(1, 1, 0.02) }, "10 MiB");
   });
 
+  test("a repeated member counts as JSON.parse reads the body: the last one, data itself included", async () => {
+    await waitIdle();
+    const first = { room_name: "asst_dup00000_00000001", started_at: "2026-03-12T10:00:00Z", call_duration_minutes: 1, created_by_email: "first@dup.example", call_service: "exotel", platform_number: "+15550001201" };
+    const last = { room_name: "asst_dup00000_00000001", started_at: "2026-03-12T10:00:00Z", call_duration_minutes: 2, call_service: "exotel", platform_number: "+15550001202" };
+    const inner = '{"room_name":"asst_dup00000_00000002","started_at":"2026-03-12T11:00:00Z","call_duration_minutes":5,"call_duration_minutes":3,"platform_number":"+15550001203","platform_number":"+15550001204"}';
+    const bodies = [
+      `{"success":true,"data":${JSON.stringify(first)},"data":${JSON.stringify(last)}}`, // JSON.parse: the second data, whole
+      `{"success":true,"data":${inner}}`, // the last of each member
+      `{"success":true,"data":${JSON.stringify({ ...first, room_name: "asst_dup00000_00000003" })},"data":null}`, // JSON.parse: data is null
+    ];
+    const answers = [];
+    for (const body of bodies) answers.push((await post(worker, body)).status);
+    await waitIdle();
+    const summary = async (id) => {
+      const call = await stored(id);
+      return call && [call.user_id === "(no owner)" ? null : call.email, call.duration_ms, call.platform_number];
+    };
+    assert.deepEqual(
+      [answers, await summary("asst_dup00000_00000001"), await summary("asst_dup00000_00000002"), await summary("asst_dup00000_00000003")],
+      [[202, 202, 400], [null, 120_000, "+15550001202"], [null, 180_000, "+15550001204"], null],
+      "each body as JSON.parse reads it",
+    );
+  });
+
   test("503 when the queue does not take the call, with Retry-After; nothing is lost silently", async () => {
     const r = await post(queueless, good("unqueued-1"), { ip: "198.51.100.10" });
     expectError(r, 503, `The call was not accepted (request id ${r.requestId}): send it again`);
