@@ -80,9 +80,9 @@ pub fn path_key(path: &str) -> Option<&str> {
     path.strip_prefix(END_CALL)?.strip_prefix('/').filter(|key| !key.is_empty() && !key.contains('/'))
 }
 
-/// The path as the log may show it: never a key.
+/// The path as the log may show it: never a key, whatever follows the webhook's path (served or not).
 pub fn loggable_path(path: &str) -> &str {
-    if path_key(path).is_some() {
+    if path.strip_prefix(END_CALL).is_some_and(|rest| rest.starts_with('/')) {
         END_CALL_WITH_KEY
     } else {
         path
@@ -196,6 +196,9 @@ mod tests {
         assert_eq!(path_key("/webhooks/end-call"), None);
         assert_eq!(loggable_path("/webhooks/end-call/cak_secret"), "/webhooks/end-call/{key}");
         assert_eq!(loggable_path("/webhooks/end-call"), "/webhooks/end-call");
+        for unserved in ["/webhooks/end-call/cak_secret/", "/webhooks/end-call/cak_secret/extra", "/webhooks/end-call//cak_secret"] {
+            assert_eq!(loggable_path(unserved), "/webhooks/end-call/{key}", "{unserved}");
+        }
         assert_eq!(Route::EndCall.allow(), "POST");
         assert_eq!(Route::EndCall.role(), Some(Role::Ingest));
         assert_eq!(Route::CallsByPhoneNumber.role(), Some(Role::SuperAdmin));

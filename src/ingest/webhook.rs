@@ -79,10 +79,15 @@ pub fn read(body: &str) -> Result<CallRecord, BodyError> {
     let mut has_data = false;
     json::document(body, |json| {
         json.object(|json, name| {
-            if name != "data" || !json.at_object() {
+            if name != "data" {
                 return json.skip();
             }
-            has_data = true;
+            // As JSON.parse does, the last `data` is the one that counts, whole.
+            sent = Sent::default();
+            has_data = json.at_object();
+            if !has_data {
+                return json.skip();
+            }
             json.object(|json, name| {
                 let slot = match name.as_str() {
                     "room_name" => &mut sent.room_name,
@@ -270,6 +275,11 @@ mod tests {
         assert!(read(r#"{"data":{"room_name":"r","started_at":"2026-11-30T09:15:02Z"}}"#).is_ok());
         assert_eq!(read(r#"{"success":true}"#), Err(DATA));
         assert_eq!(read(r#"{"data":"room"}"#), Err(DATA));
+        // Of a repeated data, the last counts, whole.
+        let twice = r#"{"data":{"room_name":"a","started_at":"2026-11-30T09:15:02Z","created_by_email":"a@x.io"},"data":{"room_name":"b","started_at":"2026-11-30T09:15:02Z"}}"#;
+        let call = read(twice).unwrap();
+        assert_eq!((call.id.as_str(), call.owner), ("b", None));
+        assert_eq!(read(r#"{"data":{"room_name":"a","started_at":"2026-11-30T09:15:02Z"},"data":null}"#), Err(DATA));
     }
 
     #[test]
