@@ -12,8 +12,8 @@
 // back to the calls queue, where the later-received delivery of a call still wins: a replayed delivery keeps
 // the instant it was first received, so it never overwrites a newer one. The key comes from the environment,
 // never from the command line, which shells record.
-import { parseArgs } from "node:util";
 import { withBindings } from "./lib/bindings.mjs";
+import { commandLine, WHERE } from "./lib/cli.mjs";
 
 const DEFAULT_URL = "http://127.0.0.1:8787";
 const KEY_VARIABLE = "CALL_ANALYTICS_KEY";
@@ -40,32 +40,11 @@ options:
   -h, --help        this text
 exit 0: done; 1: the worker or KV failed (replay: what was replayed before stays replayed); 2: a usage error`;
 
-function fail(message, code = 2) {
-  console.error(`dead-letters: ${message}`);
-  process.exit(code);
-}
-
-let parsed;
-try {
-  parsed = parseArgs({
-    allowPositionals: true,
-    options: {
-      remote: { type: "boolean", default: false },
-      "persist-to": { type: "string" },
-      url: { type: "string" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-} catch (error) {
-  const hint = /'--key'/.test(error.message) ? ` (the key is read from the environment variable ${KEY_VARIABLE})` : "";
-  fail(`${error.message}${hint}\n${USAGE}`);
-}
-const { values: opts, positionals } = parsed;
-if (opts.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { opts, positionals, fail } = commandLine("dead-letters", USAGE, {
+  ...WHERE,
+  url: { type: "string" },
+  json: { type: "boolean", default: false },
+});
 const [command, ...rest] = positionals;
 if (!command) fail(USAGE);
 // Never echoed: a key pasted as an argument would land in the terminal's scrollback too.

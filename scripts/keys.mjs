@@ -17,8 +17,8 @@
 // --base-url), checked to fit the platform's 200 characters before anything is written. stdout carries only
 // what is secret (the key, then for an ingest key its URL; with --json, one object with `webhook_url`), stderr
 // the rest.
-import { parseArgs } from "node:util";
 import { withBindings } from "./lib/bindings.mjs";
+import { commandLine, WHERE } from "./lib/cli.mjs";
 import {
   createKey,
   DEFAULT_LIFETIME_DAYS,
@@ -47,36 +47,20 @@ const USAGE = `usage:
   keys revoke <fingerprint>
 options: --remote | --persist-to <dir>, --json`;
 
-function fail(message) {
-  console.error(`keys: ${message}`);
-  process.exit(2);
-}
-
-let parsed;
-try {
-  parsed = parseArgs({
-    allowPositionals: true,
-    options: {
-      role: { type: "string" },
-      label: { type: "string", default: "" },
-      "expires-at": { type: "string" },
-      "no-expiry": { type: "boolean", default: false },
-      "base-url": { type: "string" },
-      replace: { type: "boolean", default: false },
-      remote: { type: "boolean", default: false },
-      "persist-to": { type: "string" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-} catch (error) {
-  fail(`${error.message}\n${USAGE}`);
-}
-const { values: opts, positionals } = parsed;
+const { opts, positionals, fail } = commandLine("keys", USAGE, {
+  role: { type: "string" },
+  label: { type: "string", default: "" },
+  "expires-at": { type: "string" },
+  "no-expiry": { type: "boolean", default: false },
+  "base-url": { type: "string" },
+  replace: { type: "boolean", default: false },
+  ...WHERE,
+  json: { type: "boolean", default: false },
+});
 const [command, ...rest] = positionals;
-if (opts.help || !command) {
+if (!command) {
   console.log(USAGE);
-  process.exit(opts.help ? 0 : 2);
+  process.exit(2);
 }
 const target = { remote: opts.remote, persistTo: opts["persist-to"] };
 const where = opts.remote ? "remote KV" : "local KV";

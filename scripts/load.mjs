@@ -4,8 +4,8 @@
 //
 //   node scripts/load.mjs calls.ndjson [--format csv|ndjson] [--remote | --persist-to DIR]
 //                         [--skip-invalid] [--batch-rows N] [--quiet]
-import { parseArgs } from "node:util";
 import { withBindings } from "./lib/bindings.mjs";
+import { commandLine, WHERE } from "./lib/cli.mjs";
 import { checkDatabase, checkFile, DEFAULT_BATCH_ROWS, loadFile } from "./lib/loader.mjs";
 import { formatOf } from "./lib/records.mjs";
 
@@ -23,32 +23,13 @@ batches of --batch-rows records (default ${DEFAULT_BATCH_ROWS}), each one transa
 leaves whole batches only, and loading the same file again finishes it (records already there are skipped).`;
 const SHOWN_ERRORS = 20;
 
-function fail(message, code = 2) {
-  console.error(`load: ${message}`);
-  process.exit(code);
-}
-
-let opts, positionals;
-try {
-  ({ values: opts, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      format: { type: "string" },
-      remote: { type: "boolean", default: false },
-      "persist-to": { type: "string" },
-      "skip-invalid": { type: "boolean", default: false },
-      "batch-rows": { type: "string", default: String(DEFAULT_BATCH_ROWS) },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  }));
-} catch (error) {
-  fail(`${error.message}\n${USAGE}`);
-}
-if (opts.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { opts, positionals, fail } = commandLine("load", USAGE, {
+  format: { type: "string" },
+  ...WHERE,
+  "skip-invalid": { type: "boolean", default: false },
+  "batch-rows": { type: "string", default: String(DEFAULT_BATCH_ROWS) },
+  quiet: { type: "boolean", default: false },
+});
 if (positionals.length !== 1) fail(USAGE);
 const [path] = positionals;
 const format = opts.format ?? formatOf(path);

@@ -5,8 +5,8 @@
 //
 //   node scripts/rollups.mjs check  [--remote | --persist-to DIR] [--split-above N] [--show N] [--quiet]
 //   node scripts/rollups.mjs repair [--remote | --persist-to DIR] [--split-above N] [--show N] [--quiet]
-import { parseArgs } from "node:util";
 import { withBindings } from "./lib/bindings.mjs";
+import { commandLine, WHERE } from "./lib/cli.mjs";
 import { DEFAULT_LEDGER_CHUNK, DEFAULT_SHOW, DEFAULT_SPLIT_ABOVE, monthText, ROLLUPS, run } from "./lib/rollups.mjs";
 
 const USAGE = `usage: rollups <check|repair> [--remote | --persist-to DIR] [--split-above N] [--show N] [--quiet]
@@ -26,32 +26,12 @@ options:
 exit 2: a usage error; 3: D1 failed or the schema is not what the tool knows (a repair keeps the
 transactions it committed: run it again)`;
 
-function fail(message, code = 2) {
-  console.error(`rollups: ${message}`);
-  process.exit(code);
-}
-
-let parsed;
-try {
-  parsed = parseArgs({
-    allowPositionals: true,
-    options: {
-      remote: { type: "boolean", default: false },
-      "persist-to": { type: "string" },
-      "split-above": { type: "string", default: String(DEFAULT_SPLIT_ABOVE) },
-      show: { type: "string", default: String(DEFAULT_SHOW) },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-} catch (error) {
-  fail(`${error.message}\n${USAGE}`);
-}
-const { values: opts, positionals } = parsed;
-if (opts.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { opts, positionals, fail } = commandLine("rollups", USAGE, {
+  ...WHERE,
+  "split-above": { type: "string", default: String(DEFAULT_SPLIT_ABOVE) },
+  show: { type: "string", default: String(DEFAULT_SHOW) },
+  quiet: { type: "boolean", default: false },
+});
 const [mode, ...rest] = positionals;
 if ((mode !== "check" && mode !== "repair") || rest.length) fail(USAGE);
 if (opts.remote && opts["persist-to"] !== undefined) fail("--remote and --persist-to exclude each other");
