@@ -756,7 +756,7 @@ describe("answers", () => {
       assert.equal(missing.headers.get("www-authenticate"), "Bearer");
       expectError(await post(worker, body, { key: fx.unknownKey() }), 401, "Invalid API key", "unknown key in the path");
       expectError(await post(worker, body, { key: fx.unknownKey(), auth: "bearer" }), 401, "Invalid API key", "unknown bearer key");
-      expectError(await post(worker, body, { key: "not-a-key!" }), 401, 'Malformed Authorization header: expected "Bearer <API key>"', "a malformed path key");
+      expectError(await post(worker, body, { key: "not-a-key!" }), 401, "Malformed key in the URL: expected /webhooks/end-call/<ingest key>", "a malformed path key");
       expectError(await post(worker, body, { auth: "none", headers: { Authorization: `Basic ${ingest.key}` } }), 401, 'Unsupported Authorization scheme: expected "Bearer <API key>"');
       expectError(await post(worker, body, { key: revoked.key }), 401, "This API key has been revoked");
       const superAdmin = "This endpoint requires an ingest key (a super-admin key must never be put in a webhook URL)";
