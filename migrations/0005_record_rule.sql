@@ -10,7 +10,9 @@
 --   calls.duration_seconds: a number, at least 0, whose rounded milliseconds are at most one week (1e300,
 --     which would turn the rollups' integer sums into REALs, is refused);
 --   users.email: the email rule: exactly one @ with text on both sides, at most 64 bytes before it and 254 in
---     all, no White_Space, control, invisible formatting or quoting ("(),:;<>[\]) character.
+--     all, no White_Space, control, invisible formatting or quoting ("(),:;<>[\]) character;
+--   users.id: an id that starts with @ is the webhook's for an email (@ and the email, ASCII letters in lower
+--     case) and must be that; and the user '(no owner)' (below) is neither written again nor changed.
 -- Rows already stored are not checked (`node scripts/rollups.mjs check` compares the rollups with them).
 
 -- A call may have no owner (the webhook's created_by_email may be null): it then belongs to this user, whose
@@ -61,11 +63,16 @@ END;
 
 CREATE TRIGGER users_guard_insert BEFORE INSERT ON users
 BEGIN
+  SELECT RAISE(ABORT, 'users.id (no owner) is the user of calls without an owner, and no other')
+    WHERE NEW.id = '(no owner)';
   SELECT RAISE(ABORT, 'users.id must be 1 to 256 characters without surrounding whitespace')
     WHERE NEW.id IS NULL OR typeof(NEW.id) <> 'text' OR NEW.id = '' OR length(NEW.id) > 256
       OR trim(NEW.id, char(9, 10, 11, 12, 13, 32, 133, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288)) <> NEW.id;
+  SELECT RAISE(ABORT, 'users.id that starts with @ must be @ and the email, its ASCII letters in lower case')
+    WHERE substr(NEW.id, 1, 1) = '@' AND NEW.id IS NOT '@' || lower(NEW.email);
   SELECT RAISE(ABORT, 'users.email must be an email address (at most 254 bytes)')
     WHERE NEW.email IS NULL OR typeof(NEW.email) <> 'text'
+      OR instr(NEW.email, char(0)) > 0
       OR instr(NEW.email, '@') < 2
       OR substr(NEW.email, instr(NEW.email, '@') + 1) = ''
       OR instr(substr(NEW.email, instr(NEW.email, '@') + 1), '@') > 0
@@ -80,11 +87,16 @@ END;
 
 CREATE TRIGGER users_guard_update BEFORE UPDATE ON users
 BEGIN
+  SELECT RAISE(ABORT, 'users.id (no owner) is the user of calls without an owner, and no other')
+    WHERE OLD.id = '(no owner)' OR NEW.id = '(no owner)';
   SELECT RAISE(ABORT, 'users.id must be 1 to 256 characters without surrounding whitespace')
     WHERE NEW.id IS NULL OR typeof(NEW.id) <> 'text' OR NEW.id = '' OR length(NEW.id) > 256
       OR trim(NEW.id, char(9, 10, 11, 12, 13, 32, 133, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288)) <> NEW.id;
+  SELECT RAISE(ABORT, 'users.id that starts with @ must be @ and the email, its ASCII letters in lower case')
+    WHERE substr(NEW.id, 1, 1) = '@' AND NEW.id IS NOT '@' || lower(NEW.email);
   SELECT RAISE(ABORT, 'users.email must be an email address (at most 254 bytes)')
     WHERE NEW.email IS NULL OR typeof(NEW.email) <> 'text'
+      OR instr(NEW.email, char(0)) > 0
       OR instr(NEW.email, '@') < 2
       OR substr(NEW.email, instr(NEW.email, '@') + 1) = ''
       OR instr(substr(NEW.email, instr(NEW.email, '@') + 1), '@') > 0

@@ -14,6 +14,8 @@ import { parseRfc3339 } from "./rfc3339.mjs";
 
 export const FIELDS = ["id", "user_id", "user_email", "platform", "platform_number", "started_at", "duration_seconds"];
 const REQUIRED = ["id", "user_id", "platform", "started_at"];
+/** The user of calls without an owner (migrations/0005). */
+export const NO_OWNER = "(no owner)";
 
 /** The record rule's bounds, and what each field must be (the same words as src/call/record.rs). */
 export const BOUNDS = {
@@ -161,7 +163,9 @@ function startedAt(raw) {
 /** Seconds, at least 0, whose milliseconds (rounded half away from zero, as D1 rounds them) are at most a week. */
 function duration(raw) {
   if (raw === undefined || raw === null || raw === "") return 0;
-  const value = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
+  // A decimal number only (Number() would also read 0x1F, 0b11 or 1_000 as numbers).
+  const decimal = typeof raw === "string" && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(raw);
+  const value = typeof raw === "number" ? raw : decimal ? Number(raw) : NaN;
   if (!(value >= 0) || Math.round(value * 1000) > BOUNDS.durationMillis) throw broken("duration_seconds");
   return value;
 }
@@ -175,9 +179,16 @@ export function normalize(fields) {
   if (bucketTrim(platform) === "" || chars(platform) > BOUNDS.platformChars) throw broken("platform");
   const number = text(fields.platform_number, "platform_number", { required: false });
   if (number !== null && chars(bucketTrim(number)) > BOUNDS.platformNumberChars) throw broken("platform_number");
+  const userId = id(fields.user_id, "user_id");
+  // The users migrations/0005 reserves (its guard refuses the same): the one of calls without an owner, which
+  // no email may name, and the webhook's, `@` and their email in lower case (ASCII letters).
+  if (userId === NO_OWNER && email !== "") throw new RecordError(`user_id ${NO_OWNER} is the user of calls without an owner: give it no user_email`);
+  if (userId.startsWith("@") && email !== "" && userId !== `@${email.replace(/[A-Z]/g, (c) => c.toLowerCase())}`) {
+    throw new RecordError("user_id that starts with @ must be @ and the user_email, its ASCII letters in lower case");
+  }
   return {
     id: id(fields.id, "id"),
-    user_id: id(fields.user_id, "user_id"),
+    user_id: userId,
     user_email: email === "" ? null : email,
     platform,
     platform_number: number,

@@ -121,3 +121,17 @@ test("the guard's email rule is the endpoint's (tests/vectors/user-emails.json)"
     }
   });
 });
+
+test("the reserved users: '(no owner)' is never written again nor changed, and an @ id is its email's", async () => {
+  await db(async (d1) => {
+    const refused = (statement, pattern) => assert.rejects(statement.run(), (e) => pattern.test(`${e.message} ${e.cause?.message ?? ""}`), statement);
+    await refused(d1.prepare("UPDATE users SET email = 'taken@example.com' WHERE id = '(no owner)'"), /users\.id \(no owner\) is the user of calls without an owner/);
+    await refused(d1.prepare("INSERT INTO users (id, email) VALUES ('(no owner)', 'b@example.com') ON CONFLICT (id) DO UPDATE SET email = excluded.email"), /users\.id \(no owner\)/);
+    await refused(insertUser(d1, "@alice@example.com", "bob@example.com"), /users\.id that starts with @ must be @ and the email/);
+    await insertUser(d1, "@carol@example.com", "Carol@Example.com").run();
+    assert.deepEqual((await d1.prepare("SELECT id, email FROM users WHERE id IN ('(no owner)', '@carol@example.com') ORDER BY id").all()).results, [
+      { id: "(no owner)", email: "(no owner)" },
+      { id: "@carol@example.com", email: "Carol@Example.com" },
+    ]);
+  });
+});

@@ -42,6 +42,10 @@ test("normalizes a record and explains what is wrong with a bad one", () => {
   assert.equal(normalize({ ...base, started_at: "2026-11-01T05:30:00+05:30" }).started_at, Date.UTC(2026, 10, 1));
   assert.equal(normalize({ ...base, started_at: "2026-11-01 00:00:00.250Z" }).started_at, Date.UTC(2026, 10, 1) + 250);
   assert.equal(normalize({ ...base, duration_seconds: "12.5" }).duration_seconds, 12.5);
+  assert.equal(normalize({ ...base, duration_seconds: " 1e2 " }).duration_seconds, 100);
+  // The webhook's users, and the one of calls without an owner, may be loaded as they are.
+  assert.equal(normalize({ ...base, user_id: "@alice@example.com", user_email: "Alice@Example.com" }).user_id, "@alice@example.com");
+  assert.equal(normalize({ ...base, user_id: "(no owner)" }).user_email, null);
   assert.equal(normalize({ ...base, platform_number: "  " }).platform_number, "  ", "kept as is: blank means missing");
   assert.equal(normalize({ ...base, user_email: " A@x.io " }).user_email, "A@x.io");
   for (const [change, reason] of [
@@ -60,6 +64,10 @@ test("normalizes a record and explains what is wrong with a bad one", () => {
     [{ duration_seconds: "-1" }, /^duration_seconds must be from 0 to one week \(604,800 seconds\)$/],
     [{ duration_seconds: "NaN" }, /duration_seconds/],
     [{ duration_seconds: "ten" }, /duration_seconds/],
+    [{ duration_seconds: "0x1F" }, /^duration_seconds must be/],
+    [{ duration_seconds: "1_000" }, /^duration_seconds must be/],
+    [{ user_id: "(no owner)", user_email: "a@x.io" }, /^user_id \(no owner\) is the user of calls without an owner/],
+    [{ user_id: "@a@x.io", user_email: "b@x.io" }, /^user_id that starts with @ must be @ and the user_email/],
     [{ user_email: "nope" }, /^user_email is not an email address$/],
     [{ platform_number: "x".repeat(1025) }, /^platform_number must be at most 64 characters once trimmed$/],
     [{ started_at: "2100-01-01T00:00:00Z" }, /^started_at must be an instant from 2000-01-01T00:00:00Z up to \(not including\) 2100-01-01T00:00:00Z$/],
