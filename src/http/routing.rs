@@ -1,5 +1,8 @@
 //! Which handler a request goes to, from its method and path alone, and what of its path may be logged.
 
+use std::borrow::Cow;
+
+use crate::access::key::KEY_PREFIX;
 use crate::access::Role;
 
 /// The resources this worker serves.
@@ -80,12 +83,16 @@ pub fn path_key(path: &str) -> Option<&str> {
     path.strip_prefix(END_CALL)?.strip_prefix('/').filter(|key| !key.is_empty() && !key.contains('/'))
 }
 
-/// The path as the log may show it: never a key, whatever follows the webhook's path (served or not).
-pub fn loggable_path(path: &str) -> &str {
+/// The path as the log may show it: never a key. Whatever follows the webhook's path, served or not, is
+/// `{key}`; so is, anywhere in any path, whatever follows our keys' prefix (a near miss: `//webhooks/...`,
+/// `/webhooks/end-call<key>`, an encoded slash).
+pub fn loggable_path(path: &str) -> Cow<'_, str> {
     if path.strip_prefix(END_CALL).is_some_and(|rest| rest.starts_with('/')) {
-        END_CALL_WITH_KEY
-    } else {
-        path
+        return Cow::Borrowed(END_CALL_WITH_KEY);
+    }
+    match path.find(KEY_PREFIX) {
+        Some(at) => Cow::Owned(format!("{}{{key}}", &path[..at])),
+        None => Cow::Borrowed(path),
     }
 }
 
@@ -199,6 +206,11 @@ mod tests {
         for unserved in ["/webhooks/end-call/cak_secret/", "/webhooks/end-call/cak_secret/extra", "/webhooks/end-call//cak_secret"] {
             assert_eq!(loggable_path(unserved), "/webhooks/end-call/{key}", "{unserved}");
         }
+        for near in ["//webhooks/end-call/cak_secret", "/webhooks/end-callcak_secret", "/webhooks/end-call%2Fcak_secret", "/Webhooks/end-call/cak_secret"] {
+            let logged = loggable_path(near);
+            assert!(!logged.contains("secret") && logged.ends_with("{key}"), "{near}: {logged}");
+        }
+        assert_eq!(loggable_path("/admin/analytics/calls/by-phone-number"), "/admin/analytics/calls/by-phone-number");
         assert_eq!(Route::EndCall.allow(), "POST");
         assert_eq!(Route::EndCall.role(), Some(Role::Ingest));
         assert_eq!(Route::CallsByPhoneNumber.role(), Some(Role::SuperAdmin));
