@@ -25,8 +25,8 @@ pub enum ApiError {
     TooBig(TooBig),
     /// A webhook body that can never be counted (400).
     BadBody(BodyError),
-    /// A body that could not be read (400; the detail is logged).
-    UnreadableBody(String),
+    /// A body that is not UTF-8 text (400).
+    NotUtf8,
     /// A body longer than a webhook may send (413).
     PayloadTooLarge,
     Auth(AuthError),
@@ -47,7 +47,7 @@ impl ApiError {
             | ApiError::BadRequest(_)
             | ApiError::TooBig(_)
             | ApiError::BadBody(_)
-            | ApiError::UnreadableBody(_) => 400,
+            | ApiError::NotUtf8 => 400,
             ApiError::PayloadTooLarge => 413,
             ApiError::Unavailable(_) => 503,
             ApiError::Auth(auth) => auth.status(),
@@ -67,7 +67,7 @@ impl ApiError {
             ApiError::BadRequest(param) => param.to_string(),
             ApiError::TooBig(too_big) => too_big.to_string(),
             ApiError::BadBody(error) => error.to_string(),
-            ApiError::UnreadableBody(_) => "The request body could not be read as UTF-8 text".to_owned(),
+            ApiError::NotUtf8 => "Invalid body: expected UTF-8 text".to_owned(),
             ApiError::PayloadTooLarge => PAYLOAD_TOO_LARGE.to_owned(),
             ApiError::Unavailable(_) => {
                 format!("The call was not accepted (request id {request_id}): send it again")
@@ -98,7 +98,6 @@ impl ApiError {
         match self {
             ApiError::Internal(detail)
             | ApiError::Unavailable(detail)
-            | ApiError::UnreadableBody(detail)
             | ApiError::Auth(AuthError::UnreadableRecord(detail)) => Some(detail),
             _ => None,
         }

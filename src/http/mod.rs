@@ -126,7 +126,7 @@ pub async fn serve<P: Platform, B: Body>(
         level: RequestLog::level_for(reply.status),
         request_id,
         method: incoming.method,
-        path: loggable_path(path),
+        path: &loggable_path(path),
         status: reply.status,
         duration_ms: platform.now_millis() - started_millis,
         d1_rows_read: facts.d1_rows_read,
@@ -165,7 +165,7 @@ pub fn panic_log_line(
         level: RequestLog::level_for(500),
         request_id,
         method,
-        path: loggable_path(path_and_query(url).0),
+        path: &loggable_path(path_and_query(url).0),
         status: 500,
         duration_ms,
         d1_rows_read: 0,
@@ -209,11 +209,13 @@ async fn handle<P: Platform, B: Body>(
             Ok(Reply::success(report::SUCCESS_MESSAGE, &data))
         }
         Route::EndCall => {
+            // A body the runtime could not read is ours to fail (503: the platform sends it again); a body
+            // that is not text can never be counted (400).
             let body = request.body.read(ingest::MAX_BODY_BYTES).await.map_err(|read| match read {
                 BodyRead::TooLarge => ApiError::PayloadTooLarge,
-                BodyRead::Failed(detail) => ApiError::UnreadableBody(detail),
+                BodyRead::Failed(detail) => ApiError::Unavailable(detail),
             })?;
-            let body = String::from_utf8(body).map_err(|_| ApiError::UnreadableBody("not UTF-8".into()))?;
+            let body = String::from_utf8(body).map_err(|_| ApiError::NotUtf8)?;
             let now = platform.now_millis() as i64;
             let accepted = ingest::accept(platform, &body, now, request.request_id).await?;
             Ok(Reply::accepted(ingest::ACCEPTED_MESSAGE, &accepted))
