@@ -129,7 +129,8 @@ pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsV
     let _landed = Landed(&request_id);
 
     let memory = KEYS.with(Rc::clone);
-    let body = StreamBody(&req);
+    let declared = content_length.as_deref().and_then(|length| length.trim().parse().ok());
+    let body = StreamBody { request: &req, declared };
     let served = http::serve(&Cloudflare::new(env), &memory, &settings, incoming, body, &request_id, started).await;
     let line = JsValue::from_str(&served.log_line);
     if served.error {
@@ -152,11 +153,15 @@ fn into_response(reply: Reply) -> Result<web_sys::Response, JsValue> {
 }
 
 /// A request's body, read chunk by chunk from its stream, never past the most a route takes.
-struct StreamBody<'a>(&'a web_sys::Request);
+struct StreamBody<'a> {
+    request: &'a web_sys::Request,
+    /// The declared `Content-Length`, to size the buffer once (never past the most a route takes).
+    declared: Option<usize>,
+}
 
 impl Body for StreamBody<'_> {
     async fn read(&mut self, max: usize) -> Result<Vec<u8>, BodyRead> {
-        let Some(stream) = self.0.body() else {
+        let Some(stream) = self.request.body() else {
             return Ok(Vec::new());
         };
         let failed = |error: JsValue| BodyRead::Failed(format!("reading the body failed: {}", js_string(&error)));
@@ -165,7 +170,7 @@ impl Body for StreamBody<'_> {
         };
         let reader = method(&stream, "getReader")?.call0(&stream).map_err(failed)?;
         let read = method(&reader, "read")?;
-        let mut body = Vec::new();
+        let mut body = Vec::with_capacity(self.declared.unwrap_or(0).min(max));
         loop {
             let promise: Promise = read.call0(&reader).map_err(failed)?.unchecked_into();
             let chunk = JsFuture::from(promise).await.map_err(failed)?;
@@ -209,11 +214,13 @@ pub async fn queue(batch: JsValue, env: Env, _ctx: JsValue) -> Result<JsValue, J
     } else {
         consumer::calls(&platform, &handed).await
     };
+    // Whether every message was told what to do: if one was not, the batch fails as a whole, so the runtime
+    // delivers again the messages it was not told to retry (it would otherwise acknowledge them).
+    let mut told = true;
     for (message, outcome) in messages.iter().zip(&consumed.outcomes) {
-        let call = |name: &str, argument: &JsValue| {
-            if let Ok(method) = get(&message, name).dyn_into::<Function>() {
-                let _ = method.call1(&message, argument);
-            }
+        let mut call = |name: &str, argument: &JsValue| {
+            let method = get(&message, name).dyn_into::<Function>();
+            told &= method.is_ok_and(|method| method.call1(&message, argument).is_ok());
         };
         match outcome {
             Outcome::Ack => call("ack", &JsValue::UNDEFINED),
@@ -230,5 +237,9 @@ pub async fn queue(batch: JsValue, env: Env, _ctx: JsValue) -> Result<JsValue, J
     } else {
         web_sys::console::log_1(&line);
     }
-    Ok(JsValue::UNDEFINED)
+    if told {
+        Ok(JsValue::UNDEFINED)
+    } else {
+        Err(JsValue::from_str("a queue message could not be acknowledged or retried"))
+    }
 }
