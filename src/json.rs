@@ -207,9 +207,13 @@ impl<'a> Json<'a> {
             b't' => '\t',
             b'u' => {
                 let high = self.hex4()?;
+                // A high surrogate must be followed by a low one; anything else is a lone surrogate.
                 let code = if (0xD800..0xDC00).contains(&high) && self.literal("\\u") {
                     let low = self.hex4()?;
-                    0x10000 + ((high - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3FF)
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err("a lone surrogate".into());
+                    }
+                    0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
                 } else {
                     high
                 };
@@ -226,8 +230,12 @@ impl<'a> Json<'a> {
         count
     }
 
+    /// Exactly four hex digits (not a sign: `from_str_radix` would take `+041`).
     fn hex4(&mut self) -> Result<u32, String> {
         let digits = self.text.get(self.at..self.at + 4).ok_or("short \\u escape")?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("bad \\u escape".into());
+        }
         self.at += 4;
         u32::from_str_radix(digits, 16).map_err(|_| "bad \\u escape".into())
     }
@@ -284,7 +292,7 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_json() {
-        for text in ["1.2.3", "tru", "-", "01", "1.", "1e", r#""\x""#, r#""\ud800""#, "\"a\nb\"", "\"open", "[1,]", "{\"a\" 1}", "{\"a\":1,}", "{} x"] {
+        for text in ["1.2.3", "tru", "-", "01", "1.", "1e", r#""\x""#, r#""\ud800""#, r#""\ud800\u0041""#, r#""\u+041""#, r#""\udc00""#, "\"a\nb\"", "\"open", "[1,]", "{\"a\" 1}", "{\"a\":1,}", "{} x"] {
             assert!(document(text, |json| json.skip()).is_err(), "{text:?}");
         }
         let deep = format!("{}1{}", "[".repeat(40), "]".repeat(40));
