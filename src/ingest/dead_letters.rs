@@ -35,11 +35,31 @@ pub async fn keep<P: Platform>(platform: &P, message: &Message) -> Result<(), Pl
     match Delivery::decode(body) {
         Ok(delivery) => {
             let name = format!("{DELIVERY}{:015}:{}", delivery.received_at, delivery.request);
-            let metadata = serde_json::to_string(&delivery.call.id).unwrap_or_default();
-            platform.kv_put(BINDING, &name, body, &metadata).await
+            platform.kv_put(BINDING, &name, body, &metadata(&delivery.call.id)).await
         }
         Err(_) => platform.kv_put(BINDING, &format!("{UNREADABLE}{}", message.id), body, "{}").await,
     }
+}
+
+/// KV keeps at most 1,024 bytes of metadata; a call id of the record rule's 256 characters can take more as
+/// JSON (four-byte characters, or escapes). The id, as JSON text of at most this many bytes: whole if it
+/// fits, else its first characters and `…` (a listing's label; the value keeps the whole call).
+const MAX_METADATA_BYTES: usize = 1_000;
+
+fn metadata(call: &str) -> String {
+    let whole = serde_json::to_string(call).unwrap_or_default();
+    if whole.len() <= MAX_METADATA_BYTES {
+        return whole;
+    }
+    let mut cut = String::new();
+    for c in call.chars() {
+        cut.push(c);
+        if serde_json::to_string(&cut).map_or(0, |json| json.len()) > MAX_METADATA_BYTES - 8 {
+            cut.pop();
+            break;
+        }
+    }
+    serde_json::to_string(&format!("{cut}…")).unwrap_or_default()
 }
 
 /// Sends the first [`PAGE`] kept deliveries back to the calls queue, then forgets them.
@@ -102,6 +122,16 @@ mod tests {
         assert_eq!(sent, expected, "every delivery once, as it was received");
         assert_eq!(platform.kv_entry(BINDING, "call:001796030105000:r0"), None, "forgotten once sent");
         assert_eq!(platform.kv_entry(BINDING, "unreadable:m-junk").map(|(v, _)| v), Some("junk".into()), "never replayed");
+    }
+
+    #[test]
+    fn a_call_id_too_long_for_kv_metadata_is_listed_by_its_start() {
+        assert_eq!(metadata("c1"), r#""c1""#);
+        let wide = "😀".repeat(256); // 1,024 bytes of UTF-8, 1,026 as JSON
+        let kept = metadata(&wide);
+        assert!(kept.len() <= MAX_METADATA_BYTES && kept.ends_with("…\""), "{}", kept.len());
+        let escaped = "\u{1}".repeat(256); // 6 bytes each as JSON
+        assert!(metadata(&escaped).len() <= MAX_METADATA_BYTES);
     }
 
     #[test]
