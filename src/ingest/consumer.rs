@@ -32,6 +32,9 @@ pub struct Consumed {
     pub d1_rows_written: u64,
     /// The first failure, for the log.
     pub error: Option<String>,
+    /// The queue's ids of the messages retried (never their content), so that a message the queue gives up
+    /// on can still be named.
+    pub retried_ids: Vec<String>,
 }
 
 /// The wait before attempt `attempts + 1`: 1 s, doubling, at most 5 minutes.
@@ -98,6 +101,7 @@ impl Consumed {
     fn fail(&mut self, i: usize, message: &Message, error: String) {
         self.outcomes[i] = Outcome::Retry(retry_delay(message.attempts));
         self.retried += 1;
+        self.retried_ids.push(format!("{} (attempt {})", message.id, message.attempts));
         self.error.get_or_insert(error);
     }
 
@@ -115,6 +119,8 @@ impl Consumed {
             d1_rows_written: u64,
             #[serde(skip_serializing_if = "Option::is_none")]
             error: Option<&'a str>,
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            retried_ids: &'a [String],
         }
         serde_json::to_string(&Line {
             level: if self.retried > 0 { "error" } else { "info" },
@@ -126,6 +132,7 @@ impl Consumed {
             dead_letters_kept: self.dead_letters_kept,
             d1_rows_written: self.d1_rows_written,
             error: self.error.as_deref(),
+            retried_ids: &self.retried_ids,
         })
         .unwrap_or_default()
     }
@@ -191,6 +198,7 @@ mod tests {
         assert!(!consumed.log_line("calls", 3.0).contains("a@example.com"), "no body in the log");
         let line: serde_json::Value = serde_json::from_str(&consumed.log_line("calls", 3.0)).unwrap();
         assert_eq!((line["level"].as_str(), line["retried"].as_u64(), line["messages"].as_u64()), (Some("error"), Some(1), Some(2)));
+        assert_eq!(line["retried_ids"], serde_json::json!(["m1 (attempt 3)"]));
     }
 
     #[test]

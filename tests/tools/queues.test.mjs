@@ -22,6 +22,8 @@ test("the calls queue is produced, consumed in batches, and dead-lettered into a
   assert.ok(calls.max_retries >= 5, "a D1 outage of minutes does not dead-letter calls");
   const dead = config.queues.consumers.find((c) => c.queue === calls.dead_letter_queue);
   assert.ok(dead && !dead.dead_letter_queue, "the dead letters are consumed (into KV) and go nowhere else");
+  // KV failing for hours loses no dead letter: its retries (delays doubling to 5 minutes) last about 8 hours.
+  assert.ok(dead.max_retries >= 100, `the dead letters' consumer retries ${dead.max_retries} times`);
   assert.ok(config.kv_namespaces.some((n) => n.binding === "DEAD_LETTERS"));
   assert.equal(new Set(config.kv_namespaces.map((n) => n.id)).size, config.kv_namespaces.length, "each namespace its own id");
 });
