@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::call::email::UserEmail;
-use crate::call::record::CallRecord;
+use crate::call::record::{CallRecord, Field};
 use crate::json::{self, Value};
 
 /// The message format's version, for a consumer meeting messages of an older worker.
@@ -94,7 +94,17 @@ impl Delivery {
             integer(started_at, "started_at")?,
             integer(duration_ms, "duration_ms")?,
         )
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| {
+            // The message's own names for the fields the rule names by column.
+            bad(match error.0 {
+                Field::Id => "id",
+                Field::Platform => "platform",
+                Field::PlatformNumber => "number",
+                Field::StartedAt => "started_at",
+                Field::Duration => "duration_ms",
+                Field::UserId | Field::UserEmail => "owner", // never met: the owner is already a UserEmail
+            })
+        })?;
         Ok(Delivery {
             call,
             received_at: integer(received_at, "received_at")?,
@@ -142,9 +152,9 @@ mod tests {
         for (bad, why) in [
             ("{}".to_owned(), "v is not what a delivery holds"),
             (good.replace(r#""v":"1""#, r#""v":"2""#), "v is not what a delivery holds"),
-            (good.replace("1796030102374", "946684799999"), "started_at must be"),
-            (good.replace("330000", "604800001"), "duration_seconds must be"),
-            (good.replace(r#""id":"c""#, r#""id":" c""#), "id must be"),
+            (good.replace("1796030102374", "946684799999"), "started_at is not what a delivery holds"),
+            (good.replace("330000", "604800001"), "duration_ms is not what a delivery holds"),
+            (good.replace(r#""id":"c""#, r#""id":" c""#), "id is not what a delivery holds"),
             (good.replace("330000", "3.5"), "duration_ms is not what a delivery holds"),
             ("not json".to_owned(), "expected"),
         ] {

@@ -119,6 +119,7 @@ mod tests {
         assert_eq!(kept, [("a", "r4"), ("b", "r2")]);
     }
 
+    /// The statements' text and parameters; what they do in D1 is `tests/e2e/webhook.test.mjs`'s.
     #[test]
     fn writes_owners_then_calls_as_bound_json() {
         let statements = super::statements(&[
