@@ -1,6 +1,6 @@
 //! What this worker isolate remembers of API keys between requests, so that neither a busy admin page nor
 //! a flood of the same bad key costs a KV read per request: records that exist, and names KV does not
-//! know, each for a short time ([`TTL_MILLIS`]) and at most [`CAPACITY`] of them.
+//! know, each for a short time ([`TTL_MILLIS`]) and at most [`CAPACITY`] of each.
 
 use std::collections::HashMap;
 
@@ -17,20 +17,51 @@ pub enum Known {
     Unknown,
 }
 
+/// Records and unknown names are remembered apart, each at most [`CAPACITY`]: a flood of made-up keys pushes
+/// out only other made-up keys, never the records real callers use.
 #[derive(Debug, Default)]
 pub struct KeyCache {
+    records: Memory,
+    unknown: Memory,
+}
+
+#[derive(Debug, Default)]
+struct Memory {
     entries: HashMap<String, (Known, f64)>,
 }
 
 impl KeyCache {
     /// What KV said of `name`, if it said it less than [`TTL_MILLIS`] before `now`.
     pub fn get(&self, name: &str, now: f64) -> Option<&Known> {
-        let (known, fetched_at) = self.entries.get(name)?;
-        (now - fetched_at < TTL_MILLIS && now >= *fetched_at).then_some(known)
+        self.records.get(name, now).or_else(|| self.unknown.get(name, now))
     }
 
     /// Remembers what KV said of `name` at `now`: expired answers go first when full, then the oldest.
     pub fn put(&mut self, name: &str, known: Known, now: f64) {
+        let (into, other) = match known {
+            Known::Record(_) => (&mut self.records, &mut self.unknown),
+            Known::Unknown => (&mut self.unknown, &mut self.records),
+        };
+        other.entries.remove(name);
+        into.put(name, known, now);
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.entries.len() + self.unknown.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Memory {
+    fn get(&self, name: &str, now: f64) -> Option<&Known> {
+        let (known, fetched_at) = self.entries.get(name)?;
+        (now - fetched_at < TTL_MILLIS && now >= *fetched_at).then_some(known)
+    }
+
+    fn put(&mut self, name: &str, known: Known, now: f64) {
         if self.entries.len() >= CAPACITY && !self.entries.contains_key(name) {
             self.entries.retain(|_, (_, fetched_at)| now - *fetched_at < TTL_MILLIS);
             if self.entries.len() >= CAPACITY {
@@ -45,14 +76,6 @@ impl KeyCache {
             }
         }
         self.entries.insert(name.to_owned(), (known, now));
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }
 
@@ -87,12 +110,27 @@ mod tests {
             cache.put(&format!("k{i}"), Known::Unknown, i as f64);
         }
         assert_eq!(cache.len(), CAPACITY);
-        cache.put("new", record("{}"), 500.0);
+        cache.put("new", Known::Unknown, 500.0);
         assert_eq!(cache.len(), CAPACITY);
         assert_eq!(cache.get("k0", 500.0), None, "the oldest went");
         assert_eq!(cache.get("k1", 500.0), Some(&Known::Unknown));
-        cache.put("later", record("{}"), 100_000.0);
+        cache.put("later", Known::Unknown, 100_000.0);
         assert_eq!(cache.len(), 1, "expired answers are dropped first");
         assert!(!cache.is_empty());
+    }
+
+    #[test]
+    fn a_flood_of_unknown_keys_never_pushes_out_a_record() {
+        let mut cache = KeyCache::default();
+        cache.put("real", record("{}"), 0.0);
+        for i in 0..10 * CAPACITY {
+            cache.put(&format!("made-up-{i}"), Known::Unknown, 1.0);
+        }
+        assert_eq!(cache.get("real", 2.0), Some(&record("{}")));
+        assert_eq!(cache.len(), 1 + CAPACITY);
+        // A name KV did not know, then did: the newer answer counts.
+        cache.put("late", Known::Unknown, 3.0);
+        cache.put("late", record("{}"), 4.0);
+        assert_eq!(cache.get("late", 5.0), Some(&record("{}")));
     }
 }
