@@ -2,7 +2,7 @@
 //!
 //! The body is the platform's envelope `{"success", "message", "data": {...the call record...}}`; only
 //! `data` matters, and of it only: `room_name` (the call's id), `started_at` (an RFC 3339 instant, with `Z`
-//! or an offset, any fraction of a second), `call_duration_minutes` (a number of minutes, or a numeric
+//! or an offset, 1 to 9 digits of a fraction of a second), `call_duration_minutes` (a number of minutes, or a numeric
 //! string; null or missing is 0), `created_by_email` (the owner), `call_type` and `call_service` (`web`
 //! makes a web call), `platform_number`. Everything else (the transcript, the recording, `to_number`...) is
 //! skipped unread, and so are values of a type we do not expect in fields we can do without. Mapping:
@@ -13,14 +13,14 @@
 //!   or an address no filter could ever match) the call has no owner: it counts in every cross-tenant total
 //!   and in no user's;
 //! - platform ← `web` when `call_type` or `call_service` is `web` (any case, spaces around ignored), else
-//!   `call_service`, else `call_type`, else `unknown`; the bucket rule then makes it `WEB_CALL`, the number,
-//!   or `UNKNOWN_PLATFORM`;
+//!   `call_service`, else `call_type` (each only when it is 1 to 64 characters, not blank), else `unknown`;
+//!   the bucket rule then makes it `WEB_CALL`, the number, or `UNKNOWN_PLATFORM`;
 //! - number ← `platform_number` as sent (a number is taken as its digits); the bucket rule trims it.
 
 use std::fmt;
 
 use crate::call::email::UserEmail;
-use crate::call::record::{CallRecord, Field, MAX_DURATION_MILLIS};
+use crate::call::record::{check_platform, CallRecord, Field, MAX_DURATION_MILLIS};
 use crate::json::{self, Value};
 use crate::time::timestamp::parse_instant;
 
@@ -58,8 +58,6 @@ const PLATFORM_NUMBER: BodyError = BodyError {
     field: "data.platform_number",
     expected: "at most 64 characters once trimmed, or null",
 };
-const CALL_SERVICE: BodyError = BodyError { field: "data.call_service", expected: "at most 64 characters, or null" };
-const CALL_TYPE: BodyError = BodyError { field: "data.call_type", expected: "at most 64 characters, or null" };
 
 /// The members of `data` a call is made of, as sent.
 #[derive(Default)]
@@ -131,17 +129,15 @@ fn call(sent: Sent<'_>) -> Result<CallRecord, BodyError> {
     let owner = text(&sent.email).and_then(|email| UserEmail::parse(email).ok());
     let is_web = |value: Option<&str>| value.is_some_and(|v| v.trim().eq_ignore_ascii_case("web"));
     let (call_type, call_service) = (text(&sent.call_type), text(&sent.call_service));
-    fn present(value: Option<&str>) -> Option<&str> {
-        value.filter(|v| !v.trim().is_empty())
-    }
-    let (platform, source) = if is_web(call_type) || is_web(call_service) {
-        ("web", CALL_TYPE)
-    } else if let Some(service) = present(call_service) {
-        (service, CALL_SERVICE)
-    } else if let Some(kind) = present(call_type) {
-        (kind, CALL_TYPE)
+    // The platform only tells web calls from the rest: a value it cannot hold is passed over, never a 400.
+    let platform = if is_web(call_type) || is_web(call_service) {
+        "web"
     } else {
-        ("unknown", CALL_TYPE)
+        [call_service, call_type]
+            .into_iter()
+            .flatten()
+            .find(|value| check_platform(value).is_ok())
+            .unwrap_or("unknown")
     };
     let number = match &sent.platform_number {
         Some(Value::Str(number)) => Some(number.as_str()),
@@ -153,15 +149,17 @@ fn call(sent: Sent<'_>) -> Result<CallRecord, BodyError> {
         Field::StartedAt => STARTED_AT,
         Field::Duration => DURATION,
         Field::PlatformNumber => PLATFORM_NUMBER,
-        _ => source,
+        // Never met: the platform is chosen among values the rule keeps, and the owner is already a UserEmail.
+        Field::Platform | Field::UserId | Field::UserEmail => BODY,
     })
 }
 
 /// Minutes, as JSON number text, in whole milliseconds rounded half away from zero; `None` when not a
-/// number, negative, or beyond a week. From the decimal digits, not through a float: exact but for digits
-/// past the 14th of a minute's fraction (less than a nanosecond), which are dropped.
+/// number, negative, or beyond a week. From the decimal digits, not through a float, and exact: the first 30
+/// digits of the fraction decide (a float's shortest text, such as 0.00014166666666666668 for 8.5 ms, has
+/// at most 17 significant ones; past 30 they are below 10^-25 ms and dropped).
 pub fn minutes_to_millis(text: &str) -> Option<i64> {
-    const FRACTION_DIGITS: i64 = 14;
+    const FRACTION_DIGITS: i64 = 30;
     let (negative, rest) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -178,7 +176,7 @@ pub fn minutes_to_millis(text: &str) -> Option<i64> {
     // Each digit by its place (10^place minutes): whole minutes below 10^5 (more is beyond a week), and the
     // fraction's first FRACTION_DIGITS digits as a count of 10^-FRACTION_DIGITS minutes.
     let point = i64::from(exponent) + whole.len() as i64;
-    let (mut minutes, mut parts) = (0u64, 0u64);
+    let (mut minutes, mut parts) = (0u64, 0u128);
     for (i, d) in whole.bytes().chain(fraction.bytes()).enumerate() {
         let (d, place) = (u64::from(d - b'0'), point - 1 - i as i64);
         if d == 0 || place < -FRACTION_DIGITS {
@@ -190,12 +188,13 @@ pub fn minutes_to_millis(text: &str) -> Option<i64> {
         if place >= 0 {
             minutes += d * 10u64.pow(place as u32);
         } else {
-            parts += d * 10u64.pow((FRACTION_DIGITS + place) as u32);
+            parts += u128::from(d) * 10u128.pow((FRACTION_DIGITS + place) as u32);
         }
     }
-    let unit = 10u64.pow(FRACTION_DIGITS as u32);
+    let unit = 10u128.pow(FRACTION_DIGITS as u32);
     let scaled = parts * 60_000;
-    let millis = minutes * 60_000 + scaled / unit + u64::from(scaled % unit >= unit / 2);
+    let fraction_millis = u64::try_from(scaled / unit + u128::from(scaled % unit >= unit / 2)).ok()?;
+    let millis = minutes * 60_000 + fraction_millis;
     i64::try_from(millis).ok().filter(|&millis| millis <= MAX_DURATION_MILLIS)
 }
 
@@ -217,6 +216,8 @@ mod tests {
             ("12.3456789", Some(740_741)), // 740,740.734 ms
             ("0.0000083", Some(0)),         // 0.498 ms
             ("0.00000834", Some(1)),        // 0.5004 ms: half a millisecond rounds up
+            ("0.00014166666666666668", Some(9)), // 8.500000000000000008 ms: JS's text for 8.5 / 60000
+            ("0.000141666666666666", Some(8)),   // 8.49999999999999996 ms
             ("0.0000083333333333333333333333333333333333", Some(0)),
             ("1e1", Some(600_000)),
             ("1.5E-2", Some(900)),
@@ -293,6 +294,10 @@ mod tests {
         assert_eq!(bucket(r#""call_type":"inbound","call_service":"twilio","platform_number":" +14155550100 ""#), ("twilio".into(), Some(" +14155550100 ".into())));
         assert_eq!(bucket(r#""call_type":"inbound","platform_number":"  ""#), ("inbound".into(), None));
         assert_eq!(bucket(r#""call_service":"","call_type":"""#), ("unknown".into(), None));
+        // A value the platform cannot hold is passed over: the call still counts.
+        let long = "s".repeat(65);
+        assert_eq!(bucket(&format!(r#""call_service":"{long}","call_type":"inbound""#)), ("inbound".into(), None));
+        assert_eq!(bucket(&format!(r#""call_service":"{long}""#)), ("unknown".into(), None));
     }
 
     #[test]
@@ -324,13 +329,20 @@ mod tests {
             (format!(r#""room_name":"r",{start},"call_duration_minutes":"long""#), "data.call_duration_minutes"),
             (format!(r#""room_name":"r",{start},"call_duration_minutes":true"#), "data.call_duration_minutes"),
             (format!(r#""room_name":"r",{start},"platform_number":"+{}""#, "9".repeat(64)), "data.platform_number"),
-            (format!(r#""room_name":"r",{start},"call_service":"{}""#, "s".repeat(65)), "data.call_service"),
         ] {
             assert_eq!(with(&members), Err(field), "{members}");
         }
         for body in ["", "not json", "[]", r#"{"data":{"room_name":"r"}"#, "{\"data\":{}} trailing"] {
             assert_eq!(read(body), Err(BODY), "{body:?}");
         }
+        // The messages' numbers are the record rule's.
+        use crate::call::record::{EARLIEST_START_MILLIS, END_OF_STARTS_MILLIS, MAX_ID_CHARS, MAX_PLATFORM_NUMBER_CHARS};
+        use crate::time::timestamp::format_millis;
+        assert!(ROOM_NAME.expected.contains(&format!("1 to {MAX_ID_CHARS} characters")));
+        assert!(PLATFORM_NUMBER.expected.contains(&format!("at most {MAX_PLATFORM_NUMBER_CHARS} characters")));
+        assert!(DURATION.expected.contains(&format!("one week ({})", MAX_DURATION_MILLIS / 60_000)));
+        assert!(STARTED_AT.expected.contains(&format!("from {}", &format_millis(EARLIEST_START_MILLIS)[..10])));
+        assert!(STARTED_AT.expected.contains(&format!("up to {}", &format_millis(END_OF_STARTS_MILLIS)[..10])));
         assert_eq!(
             STARTED_AT.to_string(),
             "Invalid data.started_at: expected an RFC 3339 instant with Z or an offset (2026-11-30T09:15:02.374000Z), from 2000-01-01 up to 2100-01-01"

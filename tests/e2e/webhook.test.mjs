@@ -41,8 +41,6 @@ const REFUSED = {
     "Invalid data.started_at: expected an RFC 3339 instant with Z or an offset (2026-11-30T09:15:02.374000Z), from 2000-01-01 up to 2100-01-01",
   "data.call_duration_minutes": "Invalid data.call_duration_minutes: expected a number of minutes from 0 to one week (10080), or null",
   "data.platform_number": "Invalid data.platform_number: expected at most 64 characters once trimmed, or null",
-  "data.call_service": "Invalid data.call_service: expected at most 64 characters, or null",
-  "data.call_type": "Invalid data.call_type: expected at most 64 characters, or null",
 };
 
 let worker; // the queues consumed with max_retries 2 (3 attempts, then the dead-letter queue), DIAGNOSTICS on
@@ -734,8 +732,6 @@ describe("answers", () => {
       [fx.endCall(data({ call_duration_minutes: true })), "data.call_duration_minutes"],
       [fx.endCall(data({ call_duration_minutes: { minutes: 1 } })), "data.call_duration_minutes"],
       [fx.endCall(data({ platform_number: `+${"9".repeat(64)}` })), "data.platform_number"],
-      [fx.endCall(data({ call_service: "s".repeat(65) })), "data.call_service"],
-      [fx.endCall(data({ call_type: "t".repeat(65) })), "data.call_type"],
     ];
     await nothingWritten(async () => {
       for (const [body, field] of cases) {
@@ -743,8 +739,22 @@ describe("answers", () => {
         expectError(r, 400, REFUSED[field], `${field}: ${JSON.stringify(body).slice(0, 120)}`);
       }
       const notText = await post(worker, new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]));
-      expectError(notText, 400, "The request body could not be read as UTF-8 text", "not UTF-8");
+      expectError(notText, 400, "Invalid body: expected UTF-8 text", "not UTF-8");
     });
+  });
+
+  test("a call_service or call_type no platform can be (over 64 characters, blank) is passed over, not refused", async () => {
+    const long = (kind) => kind.repeat(65);
+    const calls = [
+      [{ call_service: long("s"), call_type: "inbound" }, "inbound"],
+      [{ call_service: "  ", call_type: long("t") }, "unknown"],
+      [{ call_service: long("s"), call_type: long("t") }, "unknown"],
+      [{ call_service: long("s"), call_type: " Web " }, "web"],
+    ].map(([fields, platform], i) => [{ room_name: `asst_long0000_0000000${i}`, started_at: "2026-03-13T10:00:00Z", call_duration_minutes: 1, ...fields }, platform]);
+    await waitIdle();
+    for (const [data] of calls) await accept(data);
+    await waitIdle();
+    for (const [data, platform] of calls) assert.equal((await stored(data.room_name))?.platform, platform, JSON.stringify(data).slice(0, 120));
   });
 
   test("401 and 403: no key, a key that is not one, a revoked key, a super-admin key; an ingest key reads nothing", async () => {
@@ -890,10 +900,11 @@ test("the record rule's vectors through the webhook: each refused one a 400 nami
   //   digits, which an instant may carry and the webhook drops: accepted, unlike the loader's integer field);
   //   duration_seconds → call_duration_minutes = seconds / 60, kept only where the exact milliseconds of the
   //   minutes' JSON text mean what the seconds mean (both valid with the same milliseconds, or both refused);
-  //   platform → call_service (blank is "no service" there: the call's platform becomes `unknown`, a 202);
+  //   platform → call_service (one the record rule refuses, blank or too long, is passed over there: the
+//   call's platform becomes `unknown`, a 202);
   //   platform_number → platform_number; user_email → created_by_email (an address no filter could match
   //   is no owner there: a 202 without an owner). user_id has no webhook equivalent: its vectors are left out.
-  const WEBHOOK_FIELD = { id: "data.room_name", started_at: "data.started_at", duration_seconds: "data.call_duration_minutes", platform_number: "data.platform_number", platform: "data.call_service" };
+  const WEBHOOK_FIELD = { id: "data.room_name", started_at: "data.started_at", duration_seconds: "data.call_duration_minutes", platform_number: "data.platform_number" };
   const cases = [];
   for (const [outcome, list] of [["accepted", vectors.accepted], ["refused", vectors.refused]]) {
     list.forEach((vector, i) => {
@@ -909,9 +920,9 @@ test("the record rule's vectors through the webhook: each refused one a 400 nami
       const fractional = !Number.isInteger(record.started_at);
       const iso = fractional ? new Date(Math.floor(record.started_at)).toISOString().replace("Z", "5Z") : new Date(record.started_at).toISOString();
       const body = { room_name: room, started_at: iso, call_duration_minutes: JSON.parse(minutesText), call_service: record.platform, platform_number: record.platform_number, created_by_email: record.user_email };
-      const blankPlatform = vector.field === "platform" && record.platform.trim() === "";
-      const expectAccepted = outcome === "accepted" || vector.field === "user_email" || blankPlatform || (vector.field === "started_at" && fractional);
-      cases.push({ name: `${outcome}: ${vector.name}`, record, body, field: expectAccepted ? null : WEBHOOK_FIELD[vector.field], minutes, fractional, noOwner: vector.field === "user_email" || record.user_email === null, blankPlatform });
+      const platformPassedOver = outcome === "refused" && vector.field === "platform";
+      const expectAccepted = outcome === "accepted" || vector.field === "user_email" || platformPassedOver || (vector.field === "started_at" && fractional);
+      cases.push({ name: `${outcome}: ${vector.name}`, record, body, field: expectAccepted ? null : WEBHOOK_FIELD[vector.field], minutes, fractional, noOwner: vector.field === "user_email" || record.user_email === null, platformPassedOver });
     });
   }
   const refusedFields = new Set(cases.filter((c) => c.field).map((c) => c.field));
@@ -941,7 +952,7 @@ test("the record rule's vectors through the webhook: each refused one a 400 nami
       [
         Math.floor(c.record.started_at),
         c.minutes.millis,
-        c.blankPlatform ? "unknown" : c.record.platform.trim().toLowerCase() === "web" ? "web" : c.record.platform,
+        c.platformPassedOver ? "unknown" : c.record.platform.trim().toLowerCase() === "web" ? "web" : c.record.platform,
         number === null || number.replace(/[ \t\r\n]/g, "") === "" ? null : number,
         c.noOwner ? "(no owner)" : c.record.user_email.trim().toLowerCase(),
       ],
