@@ -1,11 +1,13 @@
 //! Call analytics at the edge: `GET /admin/analytics/calls/by-phone-number`, a Rust Cloudflare Worker.
 //!
 //! A request's path through the folders: `worker.mjs` (answers for a panicked instance) → `entry` (wasm: the
-//! fetch event) → `http` (one request start to finish: routing, the query string, errors, envelope, headers,
-//! log line) → `access` (rate limits, the bearer key, its record, the decision) → `report` (the endpoint:
-//! parameters, selection, periods, the rollup plan, its statement and rows, bucket rows) → `platform` (the
-//! runtime as one trait: D1, KV, rate limiters, assets, `Intl`), with `call` (what a call record may hold)
-//! and `time` (zones, timestamps, ranges) beneath them all. `platform::cloudflare` implements the trait with
+//! fetch and queue events) → `http` (one request start to finish: routing, the query string or the body,
+//! errors, envelope, headers, log line) → `access` (rate limits, the bearer key, its record, the decision) →
+//! `report` (the report: parameters, selection, periods, the rollup plan, its statement and rows, bucket
+//! rows) or `ingest` (the end-call webhook: its body, the queue's deliveries) → `platform` (the runtime as one
+//! trait: D1, KV, queues, rate limiters, assets, `Intl`), with `call` (the record rule, the email rule),
+//! `json` (a small reader) and `time` (zones, timestamps, ranges) beneath them all. A queue batch's path:
+//! `worker.mjs` → `entry` → `ingest::consumer` (D1, or the dead letters in KV) → `platform`. `platform::cloudflare` implements the trait with
 //! the real bindings; everything else is free of `worker` types and runs in `cargo test` against
 //! `platform::memory`.
 //!
@@ -16,7 +18,7 @@
 //! |------------|----------------------------------------------------------------|--------------------------------------|
 //! | `time`     | time zones, timestamps (the query grammar, RFC 3339), ranges   | nothing                              |
 //! | `json`     | a small JSON reader: the members a reader wants, the rest skipped | nothing                           |
-//! | `call`     | what a call record may hold: the email rule                    | `time`                               |
+//! | `call`     | what a call record may hold: the record rule, the email rule   | `time`                               |
 //! | `platform` | the runtime as one trait; Cloudflare's bindings; the in-memory one | `time`                           |
 //! | `access`   | rate limits, bearer token, key records, key cache, the decision | `time`, `json`, `platform`          |
 //! | `report`   | the calls-by-phone-number report, from parameters to rows      | `time`, `call`, `platform`           |
