@@ -155,9 +155,13 @@ fn into_response(reply: Reply) -> Result<web_sys::Response, JsValue> {
 /// A request's body, read chunk by chunk from its stream, never past the most a route takes.
 struct StreamBody<'a> {
     request: &'a web_sys::Request,
-    /// The declared `Content-Length`, to size the buffer once (never past the most a route takes).
+    /// The declared `Content-Length`, to size the buffer once (never past the most a route takes, nor
+    /// [`PRESIZE_MAX_BYTES`]: a header costs a caller nothing, and linear memory never shrinks).
     declared: Option<usize>,
 }
+
+/// The most memory a declared length alone makes us set aside: a long call's record is a few hundred KB.
+const PRESIZE_MAX_BYTES: usize = 1 << 20;
 
 impl Body for StreamBody<'_> {
     async fn read(&mut self, max: usize) -> Result<Vec<u8>, BodyRead> {
@@ -170,7 +174,7 @@ impl Body for StreamBody<'_> {
         };
         let reader = method(&stream, "getReader")?.call0(&stream).map_err(failed)?;
         let read = method(&reader, "read")?;
-        let mut body = Vec::with_capacity(self.declared.unwrap_or(0).min(max));
+        let mut body = Vec::with_capacity(self.declared.unwrap_or(0).min(max).min(PRESIZE_MAX_BYTES));
         loop {
             let promise: Promise = read.call0(&reader).map_err(failed)?.unchecked_into();
             let chunk = JsFuture::from(promise).await.map_err(failed)?;
