@@ -13,6 +13,8 @@ export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
 node scripts/check-layers.mjs
 cargo test --locked
 bash scripts/build.sh
+# The wasm's size budget (docs/design.md, Size).
+bash scripts/size.sh --check
 # What `wrangler deploy` would upload, checked and bundled offline: a configuration or bundle that could not
 # deploy fails here. It prints the upload size (docs/design.md, Size).
 npx wrangler deploy --dry-run --outdir target/deploy-dry-run
